@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type TransportKind = 'outbox' | 'smtp' | 'webhook';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminKey: string | undefined;
+  publicUrl: string;
+  /** Token secrets: the first signs, all verify. */
+  secrets: string[];
+  transport: TransportKind;
+  smtpUrl: string | undefined;
+  webhookUrl: string | undefined;
+  queueUrl: string | undefined;
+  outboxRetentionDays: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads SPEC §10's environment variables; the token secret is generated once and kept in the data dir. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const port = overrides.port ?? Number(env.PORT ?? 8787);
+  const host = overrides.host ?? env.HOST ?? '127.0.0.1';
+  const dataDir = resolve(overrides.dataDir ?? env.TRACKGUARD_DATA_DIR ?? './data');
+  const transport = (overrides.transport ?? env.TRACKGUARD_TRANSPORT ?? 'outbox') as TransportKind;
+  if (!['outbox', 'smtp', 'webhook'].includes(transport)) {
+    throw new Error(`TRACKGUARD_TRANSPORT must be outbox, smtp or webhook (got ${transport})`);
+  }
+  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
+    adminKey: overrides.adminKey ?? (env.TRACKGUARD_ADMIN_KEY || undefined),
+    publicUrl: (overrides.publicUrl ?? env.TRACKGUARD_PUBLIC_URL ?? `http://${publicHost}:${port}`).replace(/\/+$/, ''),
+    secrets: overrides.secrets ?? readSecrets(env.TRACKGUARD_SECRET, dataDir),
+    transport,
+    smtpUrl: overrides.smtpUrl ?? (env.SMTP_URL || undefined),
+    webhookUrl: overrides.webhookUrl ?? (env.TRACKGUARD_WEBHOOK_URL || undefined),
+    queueUrl: overrides.queueUrl ?? (env.TRACKGUARD_QUEUE || undefined),
+    outboxRetentionDays: overrides.outboxRetentionDays ?? Number(env.TRACKGUARD_OUTBOX_RETENTION_DAYS ?? 7),
+    logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
+  };
+}
+
+function readSecrets(fromEnv: string | undefined, dataDir: string): string[] {
+  const listed = (fromEnv ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (listed.length > 0) return listed;
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) return [readFileSync(file, 'utf8').trim()];
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return [secret];
+}

@@ -1,0 +1,153 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../context.js';
+import type { Project } from '../../services/projects.service.js';
+import { Id, iso, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
+
+const TrackingSettings = Type.Object({
+  enabled: Type.Boolean({ description: 'tracking module on (off: everyone is tracked, consent fields kept)' }),
+  mode: Type.Union([Type.Literal('opt-out'), Type.Literal('opt-in')]),
+  anonymizePastOnRefusal: Type.Boolean({ description: 'unlink past events when a contact becomes untracked' }),
+  optOutFooter: Type.Boolean({ description: 'append the tracking opt-out link to every email while the module is on' }),
+});
+const Branding = Type.Object({ name: Nullable(Type.String()), logoUrl: Nullable(Type.String()), color: Nullable(Type.String()) });
+const Settings = Type.Object({ tracking: TrackingSettings, retentionDays: Type.Integer(), branding: Branding });
+const SettingsPatch = Type.Object(
+  {
+    tracking: Type.Optional(Type.Partial(TrackingSettings, { additionalProperties: false })),
+    retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500 })),
+    branding: Type.Optional(
+      Type.Partial(
+        Type.Object({
+          name: Nullable(Type.String({ maxLength: 200 })),
+          logoUrl: Nullable(Type.String({ maxLength: 2000, pattern: '^https?://' })),
+          color: Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })),
+        }),
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ProjectView = Type.Object({
+  id: Id,
+  name: Type.String(),
+  tracking: TrackingSettings,
+  retentionDays: Type.Integer(),
+  branding: Branding,
+  settings: Settings,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+function view(project: Project) {
+  return {
+    id: String(project.id),
+    name: project.name,
+    ...project.settings,
+    settings: project.settings,
+    createdAt: iso(project.createdAt),
+    updatedAt: iso(project.updatedAt),
+  };
+}
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+
+export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['projects'];
+
+  r.post(
+    '/api/v1/projects',
+    {
+      schema: {
+        tags,
+        summary: 'Create a project (admin key)',
+        body: Type.Object({ name: Name, settings: Type.Optional(SettingsPatch) }, { additionalProperties: false }),
+        response: { 201: ProjectView, ...problemResponses, 403: Type.Ref('Problem') },
+      },
+    },
+    async (request, reply) => {
+      ctx.projects.assertAdmin(request.principal);
+      let project = await ctx.projects.create(request.body.name);
+      if (request.body.settings) project = await ctx.projects.update(project.id, { settings: request.body.settings }, 'admin');
+      return reply.code(201).send(view(project));
+    },
+  );
+
+  r.get(
+    '/api/v1/projects',
+    { schema: { tags, summary: 'List projects (admin: all; project key: its own)', response: { 200: Type.Object({ items: Type.Array(ProjectView) }), ...problemResponses } } },
+    async (request) => {
+      const principal = request.principal;
+      const projects = principal.kind === 'admin' ? await ctx.projects.list() : [await ctx.projects.get(principal.projectId)];
+      return { items: projects.map(view) };
+    },
+  );
+
+  r.get(
+    '/api/v1/projects/:pid',
+    { schema: { tags, summary: 'Read a project and its settings', params: ProjectParams, response: { 200: ProjectView, ...problemResponses } } },
+    async (request) => {
+      const pid = Number(request.params.pid);
+      ctx.projects.assertAccess(request.principal, pid);
+      return view(await ctx.projects.get(pid));
+    },
+  );
+
+  r.patch(
+    '/api/v1/projects/:pid',
+    {
+      schema: {
+        tags,
+        summary: 'Change name and settings (`tracking.enabled`, `tracking.mode`, `tracking.anonymizePastOnRefusal`, …)',
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Name),
+            tracking: Type.Optional(Type.Partial(TrackingSettings, { additionalProperties: false })),
+            retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500 })),
+            branding: Type.Optional(Type.Index(SettingsPatch, ['branding'])),
+            settings: Type.Optional(SettingsPatch),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ProjectView, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const pid = Number(request.params.pid);
+      ctx.projects.assertAccess(request.principal, pid);
+      const { name, settings, ...topLevel } = request.body;
+      const patch = {
+        tracking: { ...settings?.tracking, ...topLevel.tracking },
+        retentionDays: topLevel.retentionDays ?? settings?.retentionDays,
+        branding: { ...settings?.branding, ...topLevel.branding },
+      };
+      const actor = request.principal.kind === 'admin' ? 'admin' : `key:${request.principal.keyId}`;
+      return view(await ctx.projects.update(pid, { ...(name ? { name } : {}), settings: patch }, actor));
+    },
+  );
+
+  r.post(
+    '/api/v1/projects/:pid/keys',
+    {
+      schema: {
+        tags,
+        summary: 'Issue a project key (admin key); the key is shown once',
+        params: ProjectParams,
+        body: Type.Optional(Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false })),
+        response: { 201: Type.Object({ id: Id, key: Type.String(), name: Type.String(), projectId: Id, createdAt: Timestamp }), ...problemResponses, 403: Type.Ref('Problem') },
+      },
+    },
+    async (request, reply) => {
+      const pid = Number(request.params.pid);
+      ctx.projects.assertAccess(request.principal, pid);
+      ctx.projects.assertAdmin(request.principal);
+      const issued = await ctx.projects.issueKey(pid, request.body?.name ?? 'default');
+      return reply.code(201).send({ id: String(issued.id), key: issued.key, name: issued.name, projectId: String(pid), createdAt: iso(issued.createdAt) });
+    },
+  );
+}

@@ -1,0 +1,67 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { AppContext } from '../context.js';
+import { contactRoutes } from './api/contacts.routes.js';
+import { projectRoutes } from './api/projects.routes.js';
+import { bearerAuth } from './auth.js';
+import { createMetrics } from './metrics.js';
+import { installErrorHandler } from './problem.js';
+import { ProblemSchema } from './schemas.js';
+import { installValidators } from './validation.js';
+
+export interface AppOptions {
+  logger?: boolean;
+}
+
+// Tracking and form URLs carry tokens; their logs keep only the route pattern.
+const PRIVATE_PREFIXES = ['/t/', '/f/'];
+
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: ctx.config.logLevel },
+    // Fastify's own request lines carry the client address: ours (below) do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  installValidators(app);
+  installErrorHandler(app);
+  app.addSchema(ProblemSchema);
+
+  const metrics = createMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    // Request logs never carry IP addresses; tracking and form URLs are logged as their pattern only.
+    const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
+    const level = route.startsWith('/t/') ? 'debug' : 'info';
+    request.log[level]({ method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'trackguard API', version: '1', description: 'Messages, tracking and behavioural-tracking consent. Authenticate with `Authorization: Bearer <key>`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(ctx.projects));
+    projectRoutes(api, ctx);
+    contactRoutes(api, ctx);
+  });
+  return app;
+}

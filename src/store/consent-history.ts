@@ -1,0 +1,131 @@
+import type { Selectable } from 'kysely';
+import { entryHash, piiDigest, type StoredLedgerEntry } from '../domain/ledger.js';
+import type { Db } from './database.js';
+import type { ConsentHistoryTable } from './schema.js';
+
+/** One consent change to append to a project's hash-chained history. */
+export interface NewConsentEntry {
+  contactId: number | null;
+  subjectHash: string | null;
+  action: string;
+  date: number;
+  recordedAt: number;
+  source: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  wordingHash?: string | null;
+  detail?: string | null;
+}
+
+export type ConsentHistoryRow = Selectable<ConsentHistoryTable>;
+
+/**
+ * Takes the project's ledger lock for the rest of the transaction: an UPDATE
+ * on its head row, a row lock on PostgreSQL and the write lock on SQLite.
+ * Call it first in any transaction that appends to the history.
+ */
+export async function lockLedger(trx: Db, projectId: number): Promise<void> {
+  await trx.updateTable('ledger_heads').set((eb) => ({ seq: eb.ref('seq') })).where('project_id', '=', projectId).execute();
+}
+
+export async function createLedgerHead(trx: Db, projectId: number, genesis: string): Promise<void> {
+  await trx.insertInto('ledger_heads').values({ project_id: projectId, seq: 0, hash: genesis }).execute();
+}
+
+/** Appends entries in order, chaining each to the previous one. The caller holds {@link lockLedger}. */
+export async function appendConsentEntries(trx: Db, projectId: number, entries: NewConsentEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const head = await trx.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', projectId).executeTakeFirstOrThrow();
+  let { seq, hash } = head;
+  const rows = entries.map((entry) => {
+    seq += 1;
+    const ip = entry.ip ?? null;
+    const userAgent = entry.userAgent ?? null;
+    const content = {
+      projectId,
+      seq,
+      subjectHash: entry.subjectHash,
+      action: entry.action,
+      date: entry.date,
+      recordedAt: entry.recordedAt,
+      source: entry.source,
+      wordingHash: entry.wordingHash ?? null,
+      detail: entry.detail ?? null,
+      piiDigest: piiDigest(entry.contactId, ip, userAgent),
+    };
+    const prevHash = hash;
+    hash = entryHash(content, prevHash);
+    return {
+      project_id: projectId,
+      seq,
+      contact_id: entry.contactId,
+      subject_hash: content.subjectHash,
+      action: content.action,
+      date: content.date,
+      recorded_at: content.recordedAt,
+      source: content.source,
+      ip,
+      user_agent: userAgent,
+      wording_hash: content.wordingHash,
+      detail: content.detail,
+      pii_digest: content.piiDigest,
+      erased: 0,
+      prev_hash: prevHash,
+      hash,
+    };
+  });
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx.insertInto('consent_history').values(rows.slice(i, i + 500)).execute();
+  }
+  await trx.updateTable('ledger_heads').set({ seq, hash }).where('project_id', '=', projectId).execute();
+}
+
+export async function listContactHistory(db: Db, projectId: number, contactId: number): Promise<ConsentHistoryRow[]> {
+  return db
+    .selectFrom('consent_history')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('contact_id', '=', contactId)
+    .orderBy('seq')
+    .execute();
+}
+
+export function toStoredLedgerEntry(row: ConsentHistoryRow): StoredLedgerEntry {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    seq: row.seq,
+    contactId: row.contact_id,
+    subjectHash: row.subject_hash,
+    action: row.action,
+    date: row.date,
+    recordedAt: row.recorded_at,
+    source: row.source,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    wordingHash: row.wording_hash,
+    detail: row.detail,
+    piiDigest: row.pii_digest,
+    erased: row.erased === 1,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** Streams a project's entries in chain order, a page at a time, so a long history never sits whole in memory. */
+export async function* iterateProjectHistory(db: Db, projectId: number, pageSize = 5000): AsyncGenerator<StoredLedgerEntry> {
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('consent_history')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    for (const row of rows) yield toStoredLedgerEntry(row);
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.seq;
+  }
+}

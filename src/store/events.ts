@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from './database.js';
+
+/** A fresh recipient nonce: random, never stored beside a contact. */
+export function newNonce(): string {
+  return randomBytes(8).toString('base64url');
+}
+
+/**
+ * Rule 11: strips the link between contacts and their past events. Each
+ * (contact, sending) pair gets a fresh nonce so unique counts do not move;
+ * IP and user agent go, times are cut to the minute, and the contacts'
+ * delivery rows are removed so nothing shows they received a sending.
+ */
+export async function anonymizeContactEvents(trx: Db, projectId: number, contactIds: number[]): Promise<number> {
+  if (contactIds.length === 0) return 0;
+  let changed = 0;
+  for (let i = 0; i < contactIds.length; i += 500) {
+    const chunk = contactIds.slice(i, i + 500);
+    const pairs = await trx
+      .selectFrom('events')
+      .select(['contact_id', 'sending_id'])
+      .distinct()
+      .where('project_id', '=', projectId)
+      .where('contact_id', 'in', chunk)
+      .execute();
+    for (const pair of pairs) {
+      const result = await trx
+        .updateTable('events')
+        .set({ contact_id: null, ip: null, user_agent: null, nonce: pair.sending_id === null ? null : newNonce(), at: sql<number>`at - (at % 60000)` })
+        .where('project_id', '=', projectId)
+        .where('contact_id', '=', pair.contact_id)
+        .where((eb) => (pair.sending_id === null ? eb('sending_id', 'is', null) : eb('sending_id', '=', pair.sending_id)))
+        .executeTakeFirst();
+      changed += Number(result.numUpdatedRows);
+    }
+    await trx.deleteFrom('deliveries').where('project_id', '=', projectId).where('contact_id', 'in', chunk).execute();
+  }
+  return changed;
+}

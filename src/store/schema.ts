@@ -1,0 +1,193 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database as Kysely sees it. Both dialects share these types: timestamps
+ * are epoch milliseconds (bigint), booleans are 0/1 integers and JSON is text,
+ * so one query code path serves SQLite and PostgreSQL.
+ * Every table but `meta` and `projects` leads with `project_id`.
+ */
+export interface Database {
+  meta: MetaTable;
+  projects: ProjectTable;
+  api_keys: ApiKeyTable;
+  contacts: ContactTable;
+  consent_history: ConsentHistoryTable;
+  ledger_heads: LedgerHeadTable;
+  messages: MessageTable;
+  sendings: SendingTable;
+  sending_links: SendingLinkTable;
+  deliveries: DeliveryTable;
+  sending_stats: SendingStatsTable;
+  link_stats: LinkStatsTable;
+  events: EventTable;
+  jobs: JobTable;
+  injection_rules: InjectionRuleTable;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface ProjectTable {
+  id: Generated<number>;
+  name: string;
+  settings: string;
+  ledger_salt: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeyTable {
+  project_id: number;
+  id: Generated<number>;
+  name: string;
+  key_hash: string;
+  created_at: number;
+}
+
+export interface ContactTable {
+  project_id: number;
+  id: Generated<number>;
+  email: string | null;
+  external_id: string | null;
+  phone: string | null;
+  fields: string;
+  status: string;
+  has_tracking_consent: number | null;
+  dt_tracking_consent: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConsentHistoryTable {
+  project_id: number;
+  id: Generated<number>;
+  seq: number;
+  contact_id: number | null;
+  subject_hash: string | null;
+  action: string;
+  date: number;
+  recorded_at: number;
+  source: string;
+  ip: string | null;
+  user_agent: string | null;
+  wording_hash: string | null;
+  detail: string | null;
+  pii_digest: string;
+  erased: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface LedgerHeadTable {
+  project_id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface MessageTable {
+  project_id: number;
+  id: Generated<number>;
+  channel: string;
+  name: string;
+  communication_type: string;
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  push_title: string | null;
+  push_url: string | null;
+  created_at: number;
+}
+
+export interface SendingTable {
+  project_id: number;
+  id: Generated<number>;
+  message_id: number;
+  target: string;
+  status: string;
+  targeted: number;
+  tracked: number;
+  untracked: number;
+  delivered: number;
+  failed: number;
+  cursor: number | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface SendingLinkTable {
+  project_id: number;
+  sending_id: number;
+  idx: number;
+  url: string;
+}
+
+export interface DeliveryTable {
+  project_id: number;
+  sending_id: number;
+  contact_id: number;
+  status: string;
+  at: number;
+}
+
+export interface SendingStatsTable {
+  project_id: number;
+  sending_id: number;
+  opens: number;
+  opens_machine: number;
+  clicks: number;
+  clicks_machine: number;
+}
+
+export interface LinkStatsTable {
+  project_id: number;
+  sending_id: number;
+  idx: number;
+  clicks: number;
+  clicks_machine: number;
+}
+
+export interface EventTable {
+  project_id: number;
+  id: Generated<number>;
+  type: string;
+  contact_id: number | null;
+  nonce: string | null;
+  sending_id: number | null;
+  message_id: number | null;
+  link_idx: number | null;
+  channel: string | null;
+  name: string | null;
+  url: string | null;
+  form_id: number | null;
+  at: number;
+  device: string | null;
+  machine: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface JobTable {
+  project_id: number;
+  id: Generated<number>;
+  kind: string;
+  ref_id: number;
+  state: string;
+  run_at: number;
+  lease_until: number;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface InjectionRuleTable {
+  project_id: number;
+  id: Generated<number>;
+  name: string;
+  spec: string;
+  created_at: number;
+  updated_at: number;
+}
