@@ -32,13 +32,15 @@ const statements = [
   `CREATE TABLE messages (
      project_id INTEGER NOT NULL, id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
      name TEXT NOT NULL, communication_type TEXT NOT NULL, subject TEXT, html TEXT, text TEXT,
-     push_title TEXT, push_url TEXT, created_at INTEGER NOT NULL)`,
+     push_title TEXT, push_url TEXT, from_address TEXT, injection_rule_ids TEXT NOT NULL DEFAULT '[]',
+     created_at INTEGER NOT NULL)`,
   `CREATE INDEX messages_project ON messages (project_id, id)`,
   `CREATE TABLE sendings (
      project_id INTEGER NOT NULL, id INTEGER PRIMARY KEY AUTOINCREMENT, message_id INTEGER NOT NULL,
      target TEXT NOT NULL, status TEXT NOT NULL, targeted INTEGER NOT NULL DEFAULT 0,
      tracked INTEGER NOT NULL DEFAULT 0, untracked INTEGER NOT NULL DEFAULT 0,
      delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, cursor INTEGER,
+     max_contact_id INTEGER NOT NULL DEFAULT 0,
      error TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER)`,
   `CREATE INDEX sendings_project ON sendings (project_id, id)`,
   `CREATE TABLE sending_links (
