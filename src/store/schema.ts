@@ -22,6 +22,8 @@ export interface Database {
   events: EventTable;
   jobs: JobTable;
   injection_rules: InjectionRuleTable;
+  imports: ImportTable;
+  import_rejects: ImportRejectTable;
 }
 
 export interface MetaTable {
@@ -97,6 +99,8 @@ export interface MessageTable {
   text: string | null;
   push_title: string | null;
   push_url: string | null;
+  from_address: string | null;
+  injection_rule_ids: string;
   created_at: number;
 }
 
@@ -112,6 +116,7 @@ export interface SendingTable {
   delivered: number;
   failed: number;
   cursor: number | null;
+  max_contact_id: number;
   error: string | null;
   created_at: number;
   started_at: number | null;
@@ -190,4 +195,34 @@ export interface InjectionRuleTable {
   spec: string;
   created_at: number;
   updated_at: number;
+}
+
+export interface ImportTable {
+  project_id: number;
+  id: Generated<number>;
+  file_name: string | null;
+  type: string;
+  /** JSON: `[{ column, target }]`. */
+  mapping: string;
+  delimiter: string;
+  actor: string;
+  status: string;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  consent_applied: number;
+  consent_stale: number;
+  rejected: number;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface ImportRejectTable {
+  project_id: number;
+  import_id: number;
+  line: number;
+  reason: string;
+  raw: string;
 }
