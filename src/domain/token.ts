@@ -1,0 +1,158 @@
+import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export type TokenKind = 'open' | 'click';
+/** Tracked recipients carry their contact id; untracked ones an 8-byte random nonce (11 base64url chars). */
+export type TokenRecipient = { contactId: number } | { nonce: string };
+/** What a tracking link or pixel names. `linkIdx` is 0 for opens, 1-based for clicks. */
+export interface TrackingToken {
+  kind: TokenKind;
+  sendingId: number;
+  linkIdx: number;
+  recipient: TokenRecipient;
+}
+
+/*
+ * Layout (then base64url without padding):
+ *   header   1 byte: version (high nibble) | kind bit (0x02: click) | recipient bit (0x01: nonce)
+ *   sendingId, linkIdx   LEB128 varints
+ *   contactId (varint) or nonce (8 raw bytes)
+ *   mac      first 8 bytes of HMAC-SHA256(secret, all preceding bytes)
+ */
+const VERSION = 1;
+const KIND_CLICK = 0x02;
+const RECIPIENT_NONCE = 0x01;
+const NONCE_BYTES = 8;
+const MAC_BYTES = 8;
+/** 1 header + 3 varints of at most 8 bytes + MAC; anything longer is garbage. */
+const MAX_TOKEN_BYTES = 1 + 8 * 3 + MAC_BYTES;
+const MAX_TOKEN_CHARS = Math.ceil((MAX_TOKEN_BYTES * 4) / 3);
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+// Cached key objects: signing ~20 links per recipient should not re-import the secret each time.
+const keys = new Map<string, KeyObject>();
+function keyFor(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keys.size > 16) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function mac(secret: string, body: Uint8Array): Buffer {
+  return createHmac('sha256', keyFor(secret)).update(body).digest().subarray(0, MAC_BYTES);
+}
+
+function writeVarint(out: number[], value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative safe integer (got ${value})`);
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/** Reads a canonical LEB128 varint; returns [value, nextOffset] or null (overlong, too large, truncated). */
+function readVarint(bytes: Uint8Array, offset: number, end: number): [number, number] | null {
+  let value = 0;
+  let scale = 1;
+  for (let i = offset; i < end && i < offset + 8; i++) {
+    const byte = bytes[i]!;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) {
+      // A final 0x00 after continuation bytes encodes the same number a shorter way: not canonical.
+      if (byte === 0 && i > offset) return null;
+      return Number.isSafeInteger(value) ? [value, i + 1] : null;
+    }
+    scale *= 0x80;
+  }
+  return null;
+}
+
+/**
+ * A fresh per-recipient nonce for an untracked recipient: 8 random bytes, base64url (11 chars).
+ *
+ * @example newNonce() // 'q3J0x_Vb2aA'
+ */
+export function newNonce(): string {
+  return randomBytes(NONCE_BYTES).toString('base64url');
+}
+
+function nonceBytes(nonce: string): Buffer {
+  const bytes = Buffer.from(nonce, 'base64url');
+  if (nonce.length !== 11 || !BASE64URL.test(nonce) || bytes.length !== NONCE_BYTES || bytes.toString('base64url') !== nonce) {
+    throw new RangeError('nonce must be 8 bytes in base64url (11 characters)');
+  }
+  return bytes;
+}
+
+/**
+ * Signs a tracking token with `secret` (the first configured secret). The
+ * result is compact base64url: a click token for a tracked contact is about
+ * 23 characters, for an untracked recipient about 28.
+ *
+ * @example signToken(secret, { kind: 'click', sendingId: 7, linkIdx: 2, recipient: { contactId: 42 } }) // 'EgcCKu…'
+ */
+export function signToken(secret: string, token: TrackingToken): string {
+  const isNonce = 'nonce' in token.recipient;
+  const bytes: number[] = [(VERSION << 4) | (token.kind === 'click' ? KIND_CLICK : 0) | (isNonce ? RECIPIENT_NONCE : 0)];
+  writeVarint(bytes, token.sendingId, 'sendingId');
+  writeVarint(bytes, token.linkIdx, 'linkIdx');
+  if ('nonce' in token.recipient) {
+    for (const b of nonceBytes(token.recipient.nonce)) bytes.push(b);
+  } else {
+    writeVarint(bytes, token.recipient.contactId, 'contactId');
+  }
+  const body = Buffer.from(bytes);
+  return Buffer.concat([body, mac(secret, body)]).toString('base64url');
+}
+
+/**
+ * Reads a tracking token, accepting a MAC from any of `secrets` (rotation:
+ * the first signs, all verify). Anything forged, truncated, altered, padded,
+ * non-canonical or of an unknown version gives `null`; it never throws.
+ *
+ * @example verifyToken([newSecret, oldSecret], text) // { kind: 'click', sendingId: 7, linkIdx: 2, recipient: { contactId: 42 } } | null
+ */
+export function verifyToken(secrets: readonly string[], text: string): TrackingToken | null {
+  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TOKEN_CHARS || !BASE64URL.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  // Unused low bits of the last character would otherwise let two texts decode to one token.
+  if (bytes.toString('base64url') !== text) return null;
+  if (bytes.length < 1 + 1 + 1 + 1 + MAC_BYTES) return null;
+  const end = bytes.length - MAC_BYTES;
+
+  const header = bytes[0]!;
+  if (header >> 4 !== VERSION || (header & 0x0c) !== 0) return null;
+  const kind: TokenKind = header & KIND_CLICK ? 'click' : 'open';
+
+  const sending = readVarint(bytes, 1, end);
+  if (!sending) return null;
+  const link = readVarint(bytes, sending[1], end);
+  if (!link) return null;
+  let recipient: TokenRecipient;
+  let offset: number;
+  if (header & RECIPIENT_NONCE) {
+    offset = link[1] + NONCE_BYTES;
+    if (offset > end) return null;
+    recipient = { nonce: bytes.subarray(link[1], offset).toString('base64url') };
+  } else {
+    const contact = readVarint(bytes, link[1], end);
+    if (!contact) return null;
+    recipient = { contactId: contact[0] };
+    offset = contact[1];
+  }
+  if (offset !== end) return null;
+
+  const body = bytes.subarray(0, end);
+  const given = bytes.subarray(end);
+  let valid = false;
+  for (const secret of secrets) {
+    // Every secret is tried (no early exit) so timing does not reveal which one matched.
+    if (timingSafeEqual(given, mac(secret, body))) valid = true;
+  }
+  if (!valid) return null;
+  return { kind, sendingId: sending[0], linkIdx: link[0], recipient };
+}
