@@ -105,7 +105,8 @@ export function parseConsentValue(input: unknown): boolean | null | undefined {
   ]);
 }
 
-const DATE_TIME = /^(\d{4})[.-](\d{2})[.-](\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+// The date separator must be the same twice (`2026.03.04`, `2026-03-04`), so `2026.03-04` is not a date.
+const DATE_TIME = /^(\d{4})([.-])(\d{2})\2(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /**
  * Reads `dtTrackingConsent`: ISO 8601, `YYYY.MM.DD` or `YYYY-MM-DD` (optionally
@@ -117,17 +118,21 @@ const DATE_TIME = /^(\d{4})[.-](\d{2})[.-](\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2
 export function parseConsentDate(input: string, now: number, field = 'dtTrackingConsent'): number {
   const parts = DATE_TIME.exec(input.trim());
   if (!parts) throw invalidDate(field, input);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = parts;
+  const [, y, , mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = parts;
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  // setUTCFullYear, unlike Date.UTC, does not read years 0–99 as 1900–1999.
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(year, month - 1, day);
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     throw invalidDate(field, input);
   }
-  let ms = Date.UTC(year, month - 1, day, hour, minute, second) + Math.floor(Number(`0${fraction || '.0'}`) * 1000);
+  let ms = calendar.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + Number((fraction.slice(1) + '000').slice(0, 3));
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    const [zoneHours, zoneMinutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+    if (zoneHours > 23 || zoneMinutes > 59) throw invalidDate(field, input);
+    ms -= sign * (zoneHours * 60 + zoneMinutes) * 60_000;
   }
   if (ms > now + FUTURE_SKEW_MS) {
     throw new AppError('FutureConsentDate', 400, `${field}: ${input} is in the future`, [{ field, reason: 'date is in the future' }]);

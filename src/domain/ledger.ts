@@ -74,20 +74,26 @@ export interface StoredLedgerEntry extends LedgerEntryContent {
 export type ChainBreak = { id: number | null; seq: number; reason: string };
 
 /**
- * Checks one project's entries fed in `seq` order and reports the first break:
- * an altered entry, a gap (deleted entry), an entry whose links do not follow
- * (inserted entry), or a head that does not match the last entry.
+ * Checks one project's entries fed in `seq` order against its head (read in
+ * the same snapshot) and reports the first break: an altered entry, a gap (a
+ * deleted entry), an entry whose links do not follow or that lies beyond the
+ * head (an inserted entry), or a chain that ends before the head (entries
+ * deleted at the end).
  *
- * @example const v = chainVerifier(); for (const e of entries) v.check(e); v.finish(head) // null when intact
+ * @example const v = chainVerifier(head); for (const e of entries) v.check(e); v.finish() // null when intact
  */
-export function chainVerifier(): {
+export function chainVerifier(head: { seq: number; hash: string } | null): {
   check(entry: StoredLedgerEntry): ChainBreak | null;
-  finish(head: { seq: number; hash: string } | null): ChainBreak | null;
+  finish(): ChainBreak | null;
 } {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
+  const headSeq = head?.seq ?? 0;
   return {
     check(entry) {
+      if (entry.seq > headSeq) {
+        return { id: entry.id, seq: entry.seq, reason: `entry lies beyond the ledger head (sequence ${headSeq}): it was inserted by hand` };
+      }
       if (entry.seq !== expectedSeq) {
         return { id: entry.id, seq: entry.seq, reason: `expected sequence ${expectedSeq}, found ${entry.seq} (an entry was deleted or inserted)` };
       }
@@ -104,11 +110,13 @@ export function chainVerifier(): {
       expectedSeq += 1;
       return null;
     },
-    finish(head) {
+    finish() {
       const lastSeq = expectedSeq - 1;
-      const headSeq = head?.seq ?? 0;
-      if (headSeq !== lastSeq || (head !== null && head.hash !== prevHash)) {
-        return { id: null, seq: headSeq, reason: `the chain ends at sequence ${lastSeq} but the ledger head says ${headSeq} (entries were deleted or added at the end)` };
+      if (headSeq !== lastSeq) {
+        return { id: null, seq: lastSeq + 1, reason: `the chain ends at sequence ${lastSeq} but the ledger head says ${headSeq}: the entries after ${lastSeq} were deleted` };
+      }
+      if (head !== null && head.hash !== prevHash) {
+        return { id: null, seq: headSeq, reason: 'the ledger head hash does not match the last entry (the head or the last entry was altered)' };
       }
       return null;
     },

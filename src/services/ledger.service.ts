@@ -8,24 +8,37 @@ export interface LedgerReport {
   broken: ChainBreak | null;
 }
 
-/** Walks every project's consent-history chain (`trackguard ledger verify`). */
+/**
+ * Walks every project's consent-history chain (`trackguard ledger verify`).
+ * Each project is read in one snapshot (a repeatable-read transaction), so
+ * entries appended while it runs are never mistaken for tampering. Projects
+ * are the union of the projects table and every project id the history and
+ * heads mention, so entries forged under an unknown project are seen too.
+ */
 export async function verifyLedgers(db: Db, onProject?: (report: LedgerReport) => void): Promise<LedgerReport[]> {
-  const projects = await db.selectFrom('projects').select('id').orderBy('id').execute();
+  const ids = new Set<number>();
+  for (const table of ['projects', 'ledger_heads', 'consent_history'] as const) {
+    const column = table === 'projects' ? 'id' : 'project_id';
+    const rows = await db.selectFrom(table).select(`${column} as id`).distinct().execute();
+    for (const row of rows) ids.add(row.id);
+  }
   const reports: LedgerReport[] = [];
-  for (const { id } of projects) {
-    const verifier = chainVerifier();
-    let entries = 0;
-    let broken: ChainBreak | null = null;
-    for await (const entry of iterateProjectHistory(db, id)) {
-      entries += 1;
-      broken = verifier.check(entry);
-      if (broken) break;
-    }
-    if (!broken) {
-      const head = await db.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', id).executeTakeFirst();
-      broken = verifier.finish(head ?? null);
-    }
-    const report = { projectId: id, entries, broken };
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const report = await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const head = await trx.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', id).executeTakeFirst();
+        const verifier = chainVerifier(head ?? null);
+        let entries = 0;
+        let broken: ChainBreak | null = null;
+        for await (const entry of iterateProjectHistory(trx, id)) {
+          entries += 1;
+          broken = verifier.check(entry);
+          if (broken) break;
+        }
+        return { projectId: id, entries, broken: broken ?? verifier.finish() };
+      });
     onProject?.(report);
     reports.push(report);
   }

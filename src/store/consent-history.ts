@@ -114,7 +114,8 @@ export function toStoredLedgerEntry(row: ConsentHistoryRow): StoredLedgerEntry {
 
 /** Streams a project's entries in chain order, a page at a time, so a long history never sits whole in memory. */
 export async function* iterateProjectHistory(db: Db, projectId: number, pageSize = 5000): AsyncGenerator<StoredLedgerEntry> {
-  let after = 0;
+  // Starts below any sequence, so an entry forged with seq 0 or less is seen (and reported) too.
+  let after = Number.MIN_SAFE_INTEGER;
   for (;;) {
     const rows = await db
       .selectFrom('consent_history')
