@@ -24,6 +24,7 @@ export interface Database {
   injection_rules: InjectionRuleTable;
   imports: ImportTable;
   import_rejects: ImportRejectTable;
+  forms: FormTable;
 }
 
 export interface MetaTable {
@@ -225,4 +226,14 @@ export interface ImportRejectTable {
   line: number;
   reason: string;
   raw: string;
+}
+
+export interface FormTable {
+  project_id: number;
+  id: Generated<number>;
+  kind: string;
+  name: string;
+  spec: string;
+  created_at: number;
+  updated_at: number;
 }
