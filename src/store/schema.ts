@@ -25,6 +25,9 @@ export interface Database {
   imports: ImportTable;
   import_rejects: ImportRejectTable;
   forms: FormTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  score_models: ScoreModelTable;
 }
 
 export interface MetaTable {
@@ -234,6 +237,32 @@ export interface FormTable {
   kind: string;
   name: string;
   spec: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupTable {
+  project_id: number;
+  id: Generated<number>;
+  name: string;
+  type: string;
+  criteria: string;
+  refreshed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupMemberTable {
+  project_id: number;
+  group_id: number;
+  contact_id: number;
+}
+
+export interface ScoreModelTable {
+  project_id: number;
+  id: Generated<number>;
+  name: string;
+  rules: string;
   created_at: number;
   updated_at: number;
 }
