@@ -53,12 +53,17 @@ interface Working {
 
 export const MAX_MERGE_RECORDS = 10_000;
 
+const RECORD_KEYS = new Set(['email', 'externalId', 'phone', 'fields', 'status', 'hasTrackingConsent', 'dtTrackingConsent']);
+
 /**
  * Parses one record; throws an AppError naming the field on bad input.
  * A consent value without a date takes `now`.
  */
 export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new AppError('InvalidRecord', 400, 'record must be an object');
+  for (const key in record) {
+    if (!RECORD_KEYS.has(key)) throw field(key, 'unknown property (custom values go under fields)');
+  }
   const parsed: ParsedRecord = {};
   if (record.email !== undefined && record.email !== null && record.email !== '') {
     if (typeof record.email !== 'string') throw field('email', 'must be a string');
@@ -179,6 +184,8 @@ export class ContactService {
         resultWorking.set(index, working);
         results.push({ index, result, consent });
       });
+      // Updates go first: a contact whose email moved frees the old address for a contact created in the same batch.
+      for (const w of touched) if (!w.isNew && w.dirty) await updateContact(trx, w.contact);
       const created = [...touched].filter((w) => w.isNew);
       const ids: number[] = [];
       for (let i = 0; i < created.length; i += 500) {
@@ -187,7 +194,6 @@ export class ContactService {
       created.forEach((w, i) => {
         w.contact.id = ids[i] as number;
       });
-      for (const w of touched) if (!w.isNew && w.dirty) await updateContact(trx, w.contact);
       await this.consent.record(trx, project, consentChanges);
       for (const r of results) {
         const w = resultWorking.get(r.index);

@@ -80,7 +80,8 @@ export class ProjectService {
       const match = /^tgk_(\d+)_[A-Za-z0-9_-]+$/.exec(bearer);
       if (match) {
         const row = await this.db.selectFrom('api_keys').select(['id', 'project_id', 'key_hash']).where('id', '=', Number(match[1])).executeTakeFirst();
-        if (row && timingSafeEqual(Buffer.from(row.key_hash, 'hex'), hash)) {
+        const stored = row ? Buffer.from(row.key_hash, 'hex') : undefined;
+        if (row && stored && stored.length === hash.length && timingSafeEqual(stored, hash)) {
           principal = { kind: 'project', projectId: row.project_id, keyId: row.id };
         }
       }

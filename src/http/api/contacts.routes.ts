@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseConsentDate } from '../../domain/consent.js';
-import type { Contact } from '../../domain/contact.js';
+import { type Contact, isValidEmail, normalizeEmail } from '../../domain/contact.js';
+import { badInput } from '../../domain/errors.js';
 import type { AppContext } from '../../context.js';
 import { MAX_MERGE_RECORDS } from '../../services/contacts.service.js';
 import type { Project } from '../../services/projects.service.js';
@@ -163,6 +164,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (request) => {
       const project = await projectFor(ctx, request, request.params.pid);
       const { trackingStatus, email, cursor, limit } = request.query;
+      if (email !== undefined && !isValidEmail(normalizeEmail(email))) throw badInput('email', `invalid email address ${JSON.stringify(email)}`);
       const page = await ctx.contacts.list(project.id, {
         limit: limit ?? 100,
         ...(trackingStatus ? { trackingStatus } : {}),
@@ -186,6 +188,10 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
             Type.Object({
               consentHistory: Type.Array(ConsentEntryView),
               trackingNotice: Nullable(Type.String()),
+              sendings: Type.Array(
+                Type.Object({ sendingId: Id, messageId: Id, messageName: Type.String(), channel: Type.String(), status: Type.String(), at: Timestamp }),
+              ),
+              events: Type.Array(Type.Record(Type.String(), Type.Unknown())),
             }),
           ]),
           ...problemResponses,
@@ -197,10 +203,13 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
       const contact = await ctx.contacts.get(project.id, Number(request.params.cid));
       const history = await ctx.consent.history(project.id, contact.id);
       const view = contactView(ctx, project, contact);
+      // An untracked contact's card shows no sending history and no events (SPEC §5).
+      const activity = view.tracked ? await ctx.reports.contactActivity(project.id, contact.id) : { sendings: [], events: [] };
       return {
         ...view,
         consentHistory: history.map(consentEntryView),
         trackingNotice: view.tracked ? null : 'This contact is not targeted by behavioural tracking.',
+        ...activity,
       };
     },
   );
