@@ -3,8 +3,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context.js';
 import { contactRoutes } from './api/contacts.routes.js';
+import { formRoutes } from './api/forms.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { bearerAuth } from './auth.js';
+import { type FormPagesOptions, formPages } from './forms/pages.routes.js';
 import { createMetrics } from './metrics.js';
 import { installErrorHandler } from './problem.js';
 import { ProblemSchema } from './schemas.js';
@@ -12,6 +14,8 @@ import { installValidators } from './validation.js';
 
 export interface AppOptions {
   logger?: boolean;
+  /** Per-address limit on hosted-form POSTs (default 60 a minute). */
+  formRateLimit?: FormPagesOptions['rateLimit'];
 }
 
 // Tracking and form URLs carry tokens; their logs keep only the route pattern.
@@ -58,10 +62,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(ctx.projects));
     projectRoutes(api, ctx);
     contactRoutes(api, ctx);
+    formRoutes(api, ctx);
   });
   return app;
 }

@@ -1,0 +1,192 @@
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { AppError } from '../../domain/errors.js';
+import { formFields, formTexts, type Lang, pickLang } from '../../domain/form.js';
+import { contactLinkPath, signContactLink } from '../../domain/signed-link.js';
+import { offersTrackingOptOut, type Submitter, showsConsentField } from '../../services/forms.service.js';
+import type { Project } from '../../services/projects.service.js';
+import { issueCsrfToken, originAllowed, verifyCsrfToken } from './csrf.js';
+import type { SafeHtml } from './html.js';
+import { SlidingWindowLimiter } from './rate-limit.js';
+import { type ErrorKind, errorPage, fieldsPage, messagePage, type PageFrame, trackingDonePage, trackingPage, unsubscribedPage, unsubscribePage } from './views.js';
+
+export interface FormPagesOptions {
+  /** Form POSTs allowed per client address in the window (default 60 a minute). */
+  rateLimit?: { max: number; windowMs: number } | undefined;
+}
+
+const Query = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 35 })) });
+const Body = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]));
+const FormIdParams = Type.Object({ formId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
+const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) });
+
+type FormBody = Record<string, string | string[]>;
+
+const STATUS: Record<ErrorKind, number> = { notFound: 404, forbidden: 403, tooMany: 429, badRequest: 400, error: 500 };
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const ticked = (value: string | string[] | undefined): boolean => ['yes', 'on', 'true', '1'].includes(first(value) ?? '');
+
+/** RFC 8058: the body a mail provider POSTs for one-click unsubscribe. */
+const isOneClick = (body: unknown): boolean => typeof body === 'object' && body !== null && first((body as FormBody)['List-Unsubscribe']) === 'One-Click';
+
+const pathOf = (request: FastifyRequest): string => request.url.split('?')[0]!;
+
+function langOf(request: FastifyRequest): Lang {
+  const query = request.query as { lang?: unknown } | undefined;
+  return pickLang(typeof query?.lang === 'string' ? query.lang : undefined, request.headers['accept-language']);
+}
+
+function frameOf(request: FastifyRequest, project?: Project): PageFrame {
+  return { lang: langOf(request), project, path: pathOf(request) };
+}
+
+function send(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(page.value);
+}
+
+function submitter(request: FastifyRequest): Submitter {
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+}
+
+/**
+ * The public hosted pages under `/f/`: server-rendered HTML that works
+ * without JavaScript. GET only shows; every POST needs the page's CSRF token
+ * and a same-origin `Origin` (except RFC 8058 one-click unsubscribe) and is
+ * rate-limited per client address.
+ */
+export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
+  return async (app: FastifyInstance): Promise<void> => {
+    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody, { bodyLimit: 64 * 1024 });
+    if (!app.hasContentTypeParser('multipart/form-data')) {
+      await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 0, fields: 50, fieldSize: 8 * 1024, parts: 50 } });
+    }
+    const limit = options.rateLimit ?? { max: 60, windowMs: 60_000 };
+    const limiter = new SlidingWindowLimiter(limit.max, limit.windowMs);
+    const { secrets, publicUrl } = ctx.config;
+
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      reply.header('X-Frame-Options', 'DENY');
+      reply.header('X-Content-Type-Options', 'nosniff');
+      reply.header('Referrer-Policy', 'same-origin');
+      reply.header('Cache-Control', 'no-store');
+      reply.header('X-Robots-Tag', 'noindex, nofollow');
+      return payload;
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      let kind: ErrorKind = 'error';
+      if (error instanceof AppError) kind = error.status === 404 ? 'notFound' : error.status === 403 ? 'forbidden' : error.status < 500 ? 'badRequest' : 'error';
+      else if (error.validation) kind = error.validationContext === 'params' ? 'notFound' : 'badRequest';
+      else if ((error.statusCode ?? 500) < 500) kind = 'badRequest';
+      if (kind === 'error') request.log.error({ err: error }, 'form page failed');
+      const status = kind === 'badRequest' && error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : STATUS[kind];
+      return send(reply, status, errorPage(frameOf(request), kind, kind === 'notFound' ? undefined : pathOf(request)));
+    });
+    app.setNotFoundHandler((request, reply) => send(reply, 404, errorPage(frameOf(request), 'notFound')));
+
+    /** Rate limit, then same-origin and CSRF token; `oneClick` lets an RFC 8058 POST through without a token. */
+    const guard = (oneClick: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const now = ctx.clock();
+      if (oneClick && isOneClick(request.body)) return;
+      if (!limiter.allow(request.ip, now)) {
+        reply.header('Retry-After', String(Math.ceil(limit.windowMs / 1000)));
+        return send(reply, 429, errorPage(frameOf(request), 'tooMany', pathOf(request)));
+      }
+      const token = first((request.body as FormBody | undefined)?.csrf);
+      if (!originAllowed(request.headers.origin, publicUrl, request.headers.host) || !verifyCsrfToken(secrets, pathOf(request), token, now)) {
+        return send(reply, 403, errorPage(frameOf(request), 'forbidden', `${pathOf(request)}?lang=${langOf(request)}`));
+      }
+    };
+    const csrfFor = (request: FastifyRequest): string => issueCsrfToken(secrets, pathOf(request), ctx.clock());
+
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    const hide = true;
+
+    // Subscription form: public, found by its id.
+    r.get('/subscribe/:formId', { schema: { hide, params: FormIdParams, querystring: Query } }, async (request, reply) => {
+      const { project, form } = await ctx.forms.subscriptionPage(Number(request.params.formId));
+      const frame = frameOf(request, project);
+      const state = { fields: formFields(form.spec), values: {}, errors: {}, consent: { shown: showsConsentField(form), checked: false } };
+      return send(reply, 200, fieldsPage(frame, formTexts(form.kind, frame.lang, form.spec), form.spec, csrfFor(request), state));
+    });
+    r.post('/subscribe/:formId', { schema: { hide, params: FormIdParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
+      const { project, form } = await ctx.forms.subscriptionPage(Number(request.params.formId));
+      const frame = frameOf(request, project);
+      const texts = formTexts(form.kind, frame.lang, form.spec);
+      const consentTicked = ticked(request.body.trackingConsent);
+      const outcome = await ctx.forms.subscribe(project, form, request.body, consentTicked, frame.lang, submitter(request));
+      if (outcome.ok) return send(reply, 200, messagePage(frame, texts.thanksTitle, texts.thanksText));
+      const state = { fields: formFields(form.spec), values: outcome.values, errors: outcome.errors, consent: { shown: showsConsentField(form), checked: consentTicked } };
+      return send(reply, 400, fieldsPage(frame, texts, form.spec, csrfFor(request), state));
+    });
+
+    // Profile update, behind the contact's signed link.
+    r.get('/profile/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('profile', request.params.token);
+      const frame = frameOf(request, project);
+      const fields = formFields(form.spec);
+      const values = Object.fromEntries(
+        fields.map((f) => {
+          const value = f === 'email' ? contact.email : f === 'phone' ? contact.phone : contact.fields[f.slice('fields.'.length)];
+          return [f, value === null || value === undefined ? '' : String(value)];
+        }),
+      );
+      const state = { fields, values, errors: {}, consent: { shown: showsConsentField(form), checked: contact.hasTrackingConsent === true } };
+      return send(reply, 200, fieldsPage(frame, formTexts('profile', frame.lang, form.spec), form.spec, csrfFor(request), state));
+    });
+    r.post('/profile/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('profile', request.params.token);
+      const frame = frameOf(request, project);
+      const texts = formTexts('profile', frame.lang, form.spec);
+      const consentTicked = ticked(request.body.trackingConsent);
+      const outcome = await ctx.forms.updateProfile(project, contact.id, form, request.body, consentTicked, frame.lang, submitter(request));
+      if (outcome.ok) return send(reply, 200, messagePage(frame, texts.thanksTitle, texts.thanksText));
+      const state = { fields: formFields(form.spec), values: outcome.values, errors: outcome.errors, consent: { shown: showsConsentField(form), checked: consentTicked } };
+      return send(reply, 400, fieldsPage(frame, texts, form.spec, csrfFor(request), state));
+    });
+
+    // Tracking opt-out ({{trackingOptOutUrl}}): GET only shows, so link scanners opt nobody out.
+    r.get('/tracking-optout/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('tracking-optout', request.params.token);
+      const frame = frameOf(request, project);
+      return send(reply, 200, trackingPage(frame, formTexts('tracking-optout', frame.lang, form.spec), contact, csrfFor(request)));
+    });
+    r.post('/tracking-optout/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('tracking-optout', request.params.token);
+      const frame = frameOf(request, project);
+      const texts = formTexts('tracking-optout', frame.lang, form.spec);
+      const action = first(request.body.action);
+      if (action !== 'refuse' && action !== 'accept') return send(reply, 400, errorPage(frame, 'badRequest', `${frame.path}?lang=${frame.lang}`));
+      const after = await ctx.forms.setTracking(project, contact, form, action === 'accept', frame.lang, submitter(request));
+      // A change older than the current consent date is not applied (newest date wins): show the page as it stands.
+      const page = after.hasTrackingConsent === null ? trackingPage(frame, texts, after, csrfFor(request)) : trackingDonePage(frame, texts, after, csrfFor(request));
+      return send(reply, 200, page);
+    });
+
+    // Unsubscribe ({{unsubscribeUrl}}): GET shows; POST unsubscribes, including RFC 8058 one-click.
+    const optOutUrlOf = (project: Project, contactId: number, show: boolean): string | null =>
+      show ? contactLinkPath('tracking-optout', signContactLink(secrets, 'tracking-optout', project.id, contactId)) : null;
+    r.get('/unsubscribe/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('unsubscribe', request.params.token);
+      const frame = frameOf(request, project);
+      const optOut = optOutUrlOf(project, contact.id, offersTrackingOptOut(form, project));
+      return send(reply, 200, unsubscribePage(frame, formTexts('unsubscribe', frame.lang, form.spec), contact, csrfFor(request), optOut && `${optOut}?lang=${frame.lang}`));
+    });
+    r.post('/unsubscribe/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(true) }, async (request, reply) => {
+      const { project, contact, form } = await ctx.forms.contactPage('unsubscribe', request.params.token);
+      const frame = frameOf(request, project);
+      await ctx.forms.unsubscribe(project, contact, form, submitter(request));
+      const optOut = optOutUrlOf(project, contact.id, offersTrackingOptOut(form, project));
+      return send(reply, 200, unsubscribedPage(frame, formTexts('unsubscribe', frame.lang, form.spec), optOut && `${optOut}?lang=${frame.lang}`));
+    });
+  };
+}
