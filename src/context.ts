@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { ConsentCache } from './services/consent-cache.js';
 import { ConsentService } from './services/consent.service.js';
 import { ContactService } from './services/contacts.service.js';
+import { ImportService } from './services/imports.service.js';
 import { FormService } from './services/forms.service.js';
 import { ProjectService } from './services/projects.service.js';
 import { type Store, migrate, openStore } from './store/database.js';
@@ -14,6 +15,7 @@ export interface AppContext {
   projects: ProjectService;
   consent: ConsentService;
   contacts: ContactService;
+  imports: ImportService;
   forms: FormService;
   close(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const projects = new ProjectService(db, clock);
   const consent = new ConsentService(db, clock, projects, cache);
   const contacts = new ContactService(db, clock, projects, consent);
+  const imports = new ImportService(db, clock, projects, contacts);
   const forms = new FormService(db, clock, config, projects, contacts, consent);
   return {
     config,
@@ -34,6 +37,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     projects,
     consent,
     contacts,
+    imports,
     forms,
     close: () => store.close(),
   };

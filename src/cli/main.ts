@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createContext } from '../context.js';
+import { registerImportCommand } from './import.command.js';
 import { buildApp } from '../http/app.js';
 import { verifyLedgers } from '../services/ledger.service.js';
 
@@ -60,6 +61,8 @@ ledger
       await ctx.close();
     }
   });
+
+registerImportCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trackguard: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context.js';
 import { contactRoutes } from './api/contacts.routes.js';
+import { importRoutes } from './api/imports.routes.js';
 import { formRoutes } from './api/forms.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { bearerAuth } from './auth.js';
@@ -67,6 +68,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     api.addHook('onRequest', bearerAuth(ctx.projects));
     projectRoutes(api, ctx);
     contactRoutes(api, ctx);
+    importRoutes(api, ctx);
     formRoutes(api, ctx);
   });
   return app;
