@@ -78,7 +78,7 @@ describe('applyInjection', () => {
     const ruleArb = fc.record({
       id: fc.nat(),
       name: fc.constant('r'),
-      domains: fc.constant(['example.com']),
+      domains: fc.constant<string[]>(['example.com']),
       params: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 5 }), value: valueArb }), { minLength: 1, maxLength: 5 }),
       autoApply: fc.boolean(),
       onlyTrackedContacts: fc.boolean(),
