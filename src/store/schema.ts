@@ -28,6 +28,10 @@ export interface Database {
   groups: GroupTable;
   group_members: GroupMemberTable;
   score_models: ScoreModelTable;
+  campaigns: CampaignTable;
+  campaign_contacts: CampaignContactTable;
+  campaign_nodes: CampaignNodeTable;
+  campaign_sends: CampaignSendTable;
 }
 
 export interface MetaTable {
@@ -265,4 +269,51 @@ export interface ScoreModelTable {
   rules: string;
   created_at: number;
   updated_at: number;
+}
+
+export interface CampaignTable {
+  project_id: number;
+  id: Generated<number>;
+  name: string;
+  /** The campaign definition (entry, start, nodes) as JSON. */
+  spec: string;
+  /** draft | running | paused | finished */
+  status: string;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+}
+
+export interface CampaignContactTable {
+  project_id: number;
+  campaign_id: number;
+  contact_id: number;
+  /** The node the contact runs next, once `next_run_at` is due. */
+  node_id: string;
+  /** active | completed | left_untracked | left */
+  state: string;
+  next_run_at: number;
+  lease_until: number;
+  entered_at: number;
+  updated_at: number;
+}
+
+export interface CampaignNodeTable {
+  project_id: number;
+  campaign_id: number;
+  node_id: string;
+  reached: number;
+}
+
+export interface CampaignSendTable {
+  project_id: number;
+  id: Generated<number>;
+  campaign_id: number;
+  node_id: string;
+  message_id: number;
+  /** JSON array of the contact ids of the batch. */
+  contact_ids: string;
+  /** Set once the sending exists. */
+  sending_id: number | null;
+  created_at: number;
 }
