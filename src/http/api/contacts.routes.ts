@@ -13,7 +13,7 @@ import { ContactParams, Id, iso, isoOrNull, Nullable, ProjectParams, problemResp
 
 const TrackingStatus = Type.Union([Type.Literal('accepted'), Type.Literal('refused'), Type.Literal('unanswered')]);
 
-const ContactView = Type.Object({
+export const ContactView = Type.Object({
   id: Id,
   email: Nullable(Type.String()),
   externalId: Nullable(Type.String()),
