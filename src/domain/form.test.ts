@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { fieldLabel, formFields, formTexts, pickLang, readFormValues, wordingHash } from './form.js';
+
+describe('hosted form rules', () => {
+  it('language: ?lang= wins, then the best Accept-Language by quality, else English', () => {
+    expect(pickLang('fr', 'en')).toBe('fr');
+    expect(pickLang('de', 'fr-CA,fr;q=0.9')).toBe('fr');
+    expect(pickLang(undefined, 'de-DE,en;q=0.4,fr;q=0.8')).toBe('fr');
+    expect(pickLang(undefined, 'fr;q=0,en;q=0.1')).toBe('en');
+    expect(pickLang(undefined, 'de')).toBe('en');
+    expect(pickLang(undefined, undefined)).toBe('en');
+  });
+
+  it("a form's texts override the defaults of its kind and language; blank ones do not", () => {
+    const texts = formTexts('unsubscribe', 'fr', { texts: { fr: { submit: 'Partir', title: '  ' }, en: { intro: 'x' } } });
+    expect(texts.submit).toBe('Partir');
+    expect(texts.title).toBe('Désabonnement');
+    expect(formTexts('unsubscribe', 'en', {}).submit).toBe('Unsubscribe');
+  });
+
+  it('email is always the first field, once; unknown fields are dropped', () => {
+    expect(formFields({ fields: ['fields.firstName', 'email', 'password', 'phone'] })).toEqual(['email', 'fields.firstName', 'phone']);
+    expect(formFields({})).toEqual(['email']);
+  });
+
+  it('labels: the form’s own, a known one, or the custom field name spelled out', () => {
+    expect(fieldLabel('fields.firstName', 'fr', {})).toBe('Prénom');
+    expect(fieldLabel('fields.favouriteColour', 'en', {})).toBe('Favourite colour');
+    expect(fieldLabel('email', 'en', { texts: { en: { fieldLabels: { email: 'Your email' } } } })).toBe('Your email');
+  });
+
+  it('submitted values: trimmed, email required and checked and lower-cased, too long refused', () => {
+    expect(readFormValues(['email', 'fields.a'], { email: ' Ana@Example.COM ', 'fields.a': [' x ', 'y'] })).toEqual({ values: { email: 'ana@example.com', 'fields.a': 'x' }, errors: {} });
+    expect(readFormValues(['email'], {}).errors).toEqual({ email: 'required' });
+    expect(readFormValues(['email'], { email: 'nope' }).errors).toEqual({ email: 'invalidEmail' });
+    expect(readFormValues(['email', 'phone'], { email: 'a@b.co', phone: 'x'.repeat(501) }).errors).toEqual({ phone: 'tooLong' });
+  });
+
+  it('the wording hash is the SHA-256 hex of the exact text', () => {
+    expect(wordingHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(wordingHash('abc ')).not.toBe(wordingHash('abc'));
+  });
+});
