@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export type TransportKind = 'outbox' | 'smtp' | 'webhook';
+/** `null` drops every message; benchmarks only, not settable from the environment. */
+export type TransportKind = 'outbox' | 'smtp' | 'webhook' | 'null';
 
 export interface Config {
   port: number;
@@ -18,6 +19,8 @@ export interface Config {
   webhookUrl: string | undefined;
   queueUrl: string | undefined;
   outboxRetentionDays: number;
+  /** Sender of emails whose message names none. */
+  fromAddress: string;
   logLevel: string;
 }
 
@@ -28,10 +31,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = overrides.port ?? Number(env.PORT ?? 8787);
   const host = overrides.host ?? env.HOST ?? '127.0.0.1';
   const dataDir = resolve(overrides.dataDir ?? env.TRACKGUARD_DATA_DIR ?? './data');
-  const transport = (overrides.transport ?? env.TRACKGUARD_TRANSPORT ?? 'outbox') as TransportKind;
-  if (!['outbox', 'smtp', 'webhook'].includes(transport)) {
-    throw new Error(`TRACKGUARD_TRANSPORT must be outbox, smtp or webhook (got ${transport})`);
+  const fromEnv = env.TRACKGUARD_TRANSPORT ?? 'outbox';
+  if (!['outbox', 'smtp', 'webhook'].includes(fromEnv)) {
+    throw new Error(`TRACKGUARD_TRANSPORT must be outbox, smtp or webhook (got ${fromEnv})`);
   }
+  const transport = overrides.transport ?? (fromEnv as TransportKind);
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     port,
@@ -46,6 +50,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookUrl: overrides.webhookUrl ?? (env.TRACKGUARD_WEBHOOK_URL || undefined),
     queueUrl: overrides.queueUrl ?? (env.TRACKGUARD_QUEUE || undefined),
     outboxRetentionDays: overrides.outboxRetentionDays ?? Number(env.TRACKGUARD_OUTBOX_RETENTION_DAYS ?? 7),
+    fromAddress: overrides.fromAddress ?? env.TRACKGUARD_FROM ?? 'trackguard <no-reply@localhost>',
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
   };
 }
@@ -57,6 +62,12 @@ function readSecrets(fromEnv: string | undefined, dataDir: string): string[] {
   if (existsSync(file)) return [readFileSync(file, 'utf8').trim()];
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return [readFileSync(file, 'utf8').trim()];
+    throw error;
+  }
   return [secret];
 }

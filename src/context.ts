@@ -2,11 +2,22 @@ import type { Config } from './config.js';
 import { ConsentCache } from './services/consent-cache.js';
 import { ConsentService } from './services/consent.service.js';
 import { ContactService } from './services/contacts.service.js';
-import { ImportService } from './services/imports.service.js';
 import { FormService } from './services/forms.service.js';
+import { ImportService } from './services/imports.service.js';
+import { EventWriter } from './services/event-writer.js';
+import { BiExportService } from './services/bi-export.service.js';
+import { ExportService } from './services/exports.service.js';
+import { InjectionRuleService } from './services/injection-rules.service.js';
+import { JobRunner } from './services/jobs.js';
+import { MessageService } from './services/messages.service.js';
 import { ProjectService } from './services/projects.service.js';
 import { ScoringService } from './services/scoring.service.js';
 import { SegmentService } from './services/segments.service.js';
+import { ReportService } from './services/reports.service.js';
+import { SendingService } from './services/sendings.service.js';
+import { TrackingService } from './services/tracking.service.js';
+import { WebEventService } from './services/web-events.service.js';
+import { createTransport } from './transport/transport.js';
 import { type Store, migrate, openStore } from './store/database.js';
 
 /** Everything a server or CLI process shares: configuration, the store and the services. */
@@ -19,8 +30,18 @@ export interface AppContext {
   contacts: ContactService;
   segments: SegmentService;
   scoring: ScoringService;
-  imports: ImportService;
   forms: FormService;
+  imports: ImportService;
+  messages: MessageService;
+  sendings: SendingService;
+  jobs: JobRunner;
+  events: EventWriter;
+  tracking: TrackingService;
+  injectionRules: InjectionRuleService;
+  reports: ReportService;
+  exports: ExportService;
+  biExport: BiExportService;
+  webEvents: WebEventService;
   close(): Promise<void>;
 }
 
@@ -34,8 +55,21 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const contacts = new ContactService(db, clock, projects, consent);
   const scoring = new ScoringService(db, clock, projects, store.dialect);
   const segments = new SegmentService(db, clock, projects, scoring, store.dialect);
-  const imports = new ImportService(db, clock, projects, contacts);
   const forms = new FormService(db, clock, config, projects, contacts, consent);
+  const imports = new ImportService(db, clock, projects, contacts);
+  const transport = createTransport(config);
+  const messages = new MessageService(db, clock);
+  const handlers: ConstructorParameters<typeof JobRunner>[2] = {};
+  const jobs = new JobRunner(db, clock, handlers);
+  const sendings = new SendingService(db, clock, config, projects, messages, transport, jobs);
+  handlers.sending = { step: (job) => sendings.step(job), failed: (job, error) => sendings.failed(job, error) };
+  const events = new EventWriter(db);
+  const injectionRules = new InjectionRuleService(db, clock);
+  const tracking = new TrackingService(db, clock, config, projects, consent, injectionRules, events);
+  const reports = new ReportService(db, projects, sendings);
+  const exports = new ExportService(db);
+  const biExport = new BiExportService(db);
+  const webEvents = new WebEventService(db, clock, projects, events);
   return {
     config,
     store,
@@ -45,8 +79,23 @@ export async function createContext(config: Config, clock: () => number = Date.n
     contacts,
     segments,
     scoring,
-    imports,
     forms,
-    close: () => store.close(),
+    imports,
+    messages,
+    sendings,
+    jobs,
+    events,
+    tracking,
+    injectionRules,
+    reports,
+    exports,
+    biExport,
+    webEvents,
+    async close() {
+      await jobs.stop();
+      await events.flush();
+      await transport.close();
+      await store.close();
+    },
   };
 }

@@ -34,6 +34,7 @@ program
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     await app.listen({ port: config.port, host: config.host });
+    ctx.jobs.start();
     app.log.info({ database: ctx.store.dialect, publicUrl: config.publicUrl }, 'trackguard ready');
   });
 

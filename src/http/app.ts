@@ -5,13 +5,19 @@ import type { AppContext } from '../context.js';
 import { contactRoutes } from './api/contacts.routes.js';
 import { groupRoutes } from './api/groups.routes.js';
 import { importRoutes } from './api/imports.routes.js';
+import { eventRoutes } from './api/events.routes.js';
+import { exportRoutes } from './api/exports.routes.js';
 import { formRoutes } from './api/forms.routes.js';
+import { injectionRuleRoutes } from './api/injection-rules.routes.js';
+import { messageRoutes } from './api/messages.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { scoreModelRoutes } from './api/score-models.routes.js';
+import { sendingRoutes } from './api/sendings.routes.js';
 import { bearerAuth } from './auth.js';
 import { type FormPagesOptions, formPages } from './forms/pages.routes.js';
 import { createMetrics } from './metrics.js';
 import { installErrorHandler } from './problem.js';
+import { trackRoutes } from './track/track.routes.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
 
@@ -65,15 +71,22 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  trackRoutes(app, ctx);
   await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
+
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(ctx.projects));
     projectRoutes(api, ctx);
     contactRoutes(api, ctx);
     groupRoutes(api, ctx);
     scoreModelRoutes(api, ctx);
-    importRoutes(api, ctx);
+    messageRoutes(api, ctx);
+    sendingRoutes(api, ctx);
+    eventRoutes(api, ctx);
+    exportRoutes(api, ctx);
+    injectionRuleRoutes(api, ctx);
     formRoutes(api, ctx);
+    importRoutes(api, ctx);
   });
   return app;
 }
