@@ -134,7 +134,10 @@ export function validateCriteria(tree: unknown, path = 'criteria', options: Vali
         extraKeys(node, [group], at);
         const children = node[group];
         if (!Array.isArray(children)) problems.push({ field: `${at}.${group}`, reason: 'must be an array of criteria' });
-        else children.forEach((child, i) => walk(child, `${at}.${group}[${i}]`, depth + 1));
+        else
+          children.forEach((child, i) => {
+            walk(child, `${at}.${group}[${i}]`, depth + 1);
+          });
         return;
       }
     }
@@ -143,9 +146,9 @@ export function validateCriteria(tree: unknown, path = 'criteria', options: Vali
       walk(node.not, `${at}.not`, depth + 1);
       return;
     }
-    if ('behavior' in node) return behaviorClause(node, at);
-    if ('field' in node) return fieldClause(node, at);
-    problems.push({ field: at, reason: `unknown node with keys ${keys.join(', ') || '(none)'}: expected all, any, not, field or behavior` });
+    if ('behavior' in node) behaviorClause(node, at);
+    else if ('field' in node) fieldClause(node, at);
+    else problems.push({ field: at, reason: `unknown node with keys ${keys.join(', ') || '(none)'}: expected all, any, not, field or behavior` });
   };
   const extraKeys = (node: Record<string, unknown>, allowed: readonly string[], at: string): void => {
     for (const key of Object.keys(node)) if (!allowed.includes(key)) problems.push({ field: `${at}.${key}`, reason: 'unknown property' });
@@ -558,7 +561,7 @@ export function compileCriteria(tree: Criteria, options: CompileOptions): Expres
  * A contact's score in a model as a SQL expression over `contacts as c` (never NULL).
  * Behavioural points are gated by {@link trackedSql} on the contact's current consent (rule 8).
  */
-export function compileScore(rules: readonly ScoreRule[], options: CompileOptions): Expression<number> {
+export function compileScore(rules: readonly ScoreRule[], options: CompileOptions): RawBuilder<number> {
   if (rules.length === 0) return sql<number>`0`;
   const tracked = trackedSql(options.settings, 'c.has_tracking_consent');
   const parts = rules.map((rule) => {
