@@ -51,6 +51,11 @@ describe('merge tags', () => {
     expect(out.text).toBe(`<b>"Tom" & 'Jerry'</b>`);
     expect(out.subject).toBe(`For <b>"Tom" & 'Jerry'</b>`);
   });
+
+  it('keeps a subject on one line whatever a field value holds', () => {
+    const contact = { ...ctx().contact, fields: { firstName: 'Ann\r\nBcc: all@example.com' } };
+    expect(render({ channel: 'email', subject: 'Hi {{contact.firstName}}', text: '{{contact.firstName}}' }, { contact }).subject).toBe('Hi Ann Bcc: all@example.com');
+  });
 });
 
 describe('template errors', () => {

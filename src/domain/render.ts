@@ -46,6 +46,8 @@ interface CompiledField {
   segments: Segment[];
   /** Values are HTML-escaped (email HTML) or inserted raw (everything else). */
   html: boolean;
+  /** A header-like field (subject, push title): line breaks in values become spaces. */
+  singleLine: boolean;
 }
 
 type FieldName = 'subject' | 'html' | 'text' | 'pushTitle' | 'pushUrl';
@@ -270,7 +272,7 @@ function compileField(
     const at = bodyEndOffset(source, tags);
     spans.push({ start: at, end: at, segment: { type: 'bodyEnd' } });
   }
-  return { segments: assemble(source, spans), html: mode === 'html' };
+  return { segments: assemble(source, spans), html: mode === 'html', singleLine: field === 'subject' || field === 'pushTitle' };
 }
 
 /**
@@ -326,7 +328,7 @@ function renderField(field: CompiledField | null, ctx: RenderContext, clickUrls:
         break;
       case 'tag': {
         const value = display(segment.get(ctx)) || segment.fallback;
-        out += field.html ? escapeHtml(value) : value;
+        out += field.html ? escapeHtml(value) : field.singleLine ? value.replace(/[\r\n]+/g, ' ') : value;
         break;
       }
       case 'link': {
