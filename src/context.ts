@@ -6,6 +6,7 @@ import { FormService } from './services/forms.service.js';
 import { ImportService } from './services/imports.service.js';
 import { EventWriter } from './services/event-writer.js';
 import { BiExportService } from './services/bi-export.service.js';
+import { CampaignService } from './services/campaigns.service.js';
 import { ExportService } from './services/exports.service.js';
 import { InjectionRuleService } from './services/injection-rules.service.js';
 import { JobRunner } from './services/jobs.js';
@@ -41,6 +42,7 @@ export interface AppContext {
   reports: ReportService;
   exports: ExportService;
   biExport: BiExportService;
+  campaigns: CampaignService;
   webEvents: WebEventService;
   close(): Promise<void>;
 }
@@ -61,7 +63,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const messages = new MessageService(db, clock);
   const handlers: ConstructorParameters<typeof JobRunner>[2] = {};
   const jobs = new JobRunner(db, clock, handlers);
-  const sendings = new SendingService(db, clock, config, projects, messages, transport, jobs);
+  const groupMembers = (projectId: number, groupId: number, now: number) => segments.contactIdsQuery(projectId, groupId, now);
+  const sendings = new SendingService(db, clock, config, projects, messages, transport, jobs, groupMembers);
   handlers.sending = { step: (job) => sendings.step(job), failed: (job, error) => sendings.failed(job, error) };
   const events = new EventWriter(db);
   const injectionRules = new InjectionRuleService(db, clock);
@@ -69,6 +72,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const reports = new ReportService(db, projects, sendings);
   const exports = new ExportService(db);
   const biExport = new BiExportService(db);
+  const campaigns = new CampaignService(db, clock, projects, segments, sendings, messages, jobs);
+  handlers.campaign = { step: (job) => campaigns.step(job) };
   const webEvents = new WebEventService(db, clock, projects, events);
   return {
     config,
@@ -90,6 +95,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     reports,
     exports,
     biExport,
+    campaigns,
     webEvents,
     async close() {
       await jobs.stop();

@@ -2,14 +2,15 @@ import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { Config } from '../config.js';
 import { isTracked } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
-import { AppError, notFound } from '../domain/errors.js';
+import { notFound } from '../domain/errors.js';
 import { type PreparedMessage, prepareMessage, renderMessage } from '../domain/render.js';
-import { contactLinkPath, signContactLink } from '../domain/signed-link.js';
+import type { LinkPurpose } from '../domain/signed-link.js';
 import { newNonce, signToken, type TokenRecipient } from '../domain/token.js';
 import { toContact } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import type { Database, SendingTable } from '../store/schema.js';
 import type { OutgoingMessage, Transport } from '../transport/transport.js';
+import { contactPageUrl } from './forms.service.js';
 import type { Job, JobRunner, StepResult } from './jobs.js';
 import { contentOf, type Message, type MessageService } from './messages.service.js';
 import type { Project, ProjectService } from './projects.service.js';
@@ -34,13 +35,12 @@ export interface Sending {
   finishedAt: number | null;
 }
 
-/** Restricts a contacts query to a dynamic or static group (provided by the segments module). */
+/** The contact ids of a group as a subquery (provided by the segments module). */
 export type GroupFilter = (
-  db: Db,
-  project: Project,
+  projectId: number,
   groupId: number,
   now: number,
-) => Promise<SelectQueryBuilder<Database, 'contacts', { id: number }>> | SelectQueryBuilder<Database, 'contacts', { id: number }>;
+) => Promise<SelectQueryBuilder<Database & { c: Database['contacts'] }, 'c', { id: number }>>;
 
 const BATCH = 200;
 const CONCURRENCY = 16;
@@ -78,7 +78,6 @@ function addressColumn(channel: Message['channel']): 'email' | 'phone' | 'extern
  */
 export class SendingService {
   private readonly prepared = new Map<number, { message: Message; prepared: PreparedMessage }>();
-  groupFilter: GroupFilter | undefined;
 
   constructor(
     private readonly db: Db,
@@ -88,21 +87,27 @@ export class SendingService {
     private readonly messages: MessageService,
     private readonly transport: Transport,
     private readonly jobs: JobRunner,
+    private readonly groupMembers: GroupFilter,
   ) {}
 
-  private async targetQuery(db: Db, project: Project, target: SendingTarget, channel: Message['channel']) {
-    let q = db
-      .selectFrom('contacts')
-      .where('contacts.project_id', '=', project.id)
-      .where('contacts.status', '=', 'active')
-      .where(addressColumn(channel), 'is not', null);
-    if ('contactIds' in target) q = q.where('contacts.id', 'in', target.contactIds.length > 0 ? target.contactIds : [-1]);
-    if ('groupId' in target) {
-      if (!this.groupFilter) throw new AppError('GroupsUnavailable', 400, 'target.groupId: groups are not available');
-      const members = await this.groupFilter(db, project, target.groupId, this.clock());
-      q = q.where('contacts.id', 'in', members);
-    }
-    return q;
+  /**
+   * The target's membership as a predicate on `contacts`. Resolved before any
+   * transaction opens: a group's criteria may read the database, and SQLite has
+   * one connection.
+   */
+  private async targetFilter(project: Project, target: SendingTarget) {
+    let members: Awaited<ReturnType<GroupFilter>> | undefined;
+    if ('groupId' in target) members = await this.groupMembers(project.id, target.groupId, this.clock());
+    return (db: Db, channel: Message['channel']) => {
+      let q = db
+        .selectFrom('contacts')
+        .where('contacts.project_id', '=', project.id)
+        .where('contacts.status', '=', 'active')
+        .where(addressColumn(channel), 'is not', null);
+      if ('contactIds' in target) q = q.where('contacts.id', 'in', target.contactIds.length > 0 ? target.contactIds : [-1]);
+      if (members) q = q.where('contacts.id', 'in', members);
+      return q;
+    };
   }
 
   async create(projectId: number, input: { messageId: number; target: SendingTarget }): Promise<Sending> {
@@ -110,11 +115,11 @@ export class SendingService {
     const message = await this.messages.get(projectId, input.messageId);
     const now = this.clock();
     const prepared = prepareMessage(contentOf(message));
+    const targetQuery = await this.targetFilter(project, input.target);
     const id = await this.db.transaction().execute(async (trx) => {
       const bound = await trx.selectFrom('contacts').select((eb) => eb.fn.max('id').as('max')).where('project_id', '=', projectId).executeTakeFirst();
       const maxContactId = Number(bound?.max ?? 0);
-      const targetQuery = await this.targetQuery(trx, project, input.target, message.channel);
-      const counted = await targetQuery
+      const counted = await targetQuery(trx, message.channel)
         .where('contacts.id', '<=', maxContactId)
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
@@ -188,9 +193,9 @@ export class SendingService {
     const project = await this.projects.get(projectId);
     const { message, prepared } = await this.preparedFor(projectId, sending);
     const row = await this.db.selectFrom('sendings').select(['cursor', 'max_contact_id']).where('project_id', '=', projectId).where('id', '=', sending.id).executeTakeFirstOrThrow();
-    const targetQuery = await this.targetQuery(this.db, project, sending.target, message.channel);
+    const targetQuery = await this.targetFilter(project, sending.target);
     const batch = (
-      await targetQuery
+      await targetQuery(this.db, message.channel)
         .selectAll('contacts')
         .where('contacts.id', '>', row.cursor ?? 0)
         .where('contacts.id', '<=', row.max_contact_id)
@@ -284,8 +289,7 @@ export class SendingService {
   compose(project: Project, message: Message, prepared: PreparedMessage, sending: Pick<Sending, 'id'>, contact: Contact, recipient: TokenRecipient): OutgoingMessage {
     const base = this.config.publicUrl;
     const secret = this.config.secrets[0]!;
-    const pageUrl = (purpose: 'unsubscribe' | 'tracking-optout' | 'profile') =>
-      base + contactLinkPath(purpose, signContactLink(this.config.secrets, purpose, project.id, contact.id));
+    const pageUrl = (purpose: LinkPurpose) => contactPageUrl(this.config, purpose, project.id, contact.id);
     const urls = { unsubscribeUrl: pageUrl('unsubscribe'), trackingOptOutUrl: pageUrl('tracking-optout'), profileUrl: pageUrl('profile') };
     const withFooter = message.channel === 'email' && project.settings.tracking.enabled && project.settings.tracking.optOutFooter;
     const rendered = renderMessage(prepared, {
