@@ -192,7 +192,7 @@ export class CampaignService {
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) throw new AppError('CampaignNotStartable', 409, `campaign ${campaignId} changed meanwhile`);
       if (membership) await this.enter(trx, campaign, membership, now);
-      await this.jobs.enqueue(trx, projectId, 'campaign', campaignId, now);
+      await this.ensureJob(trx, campaign, now);
     });
     this.jobs.wake();
     return this.get(projectId, campaignId);
@@ -253,26 +253,31 @@ export class CampaignService {
       const chunk = ids.slice(i, i + BATCH);
       entered += await this.db.transaction().execute((trx) => this.enter(trx, campaign, sql<SqlBool>`c.id IN (${sql.join(chunk)})`, now));
     }
-    if (entered > 0) await this.wakeJob(campaign, now);
+    if (entered > 0 && campaign.status === 'running') {
+      await this.db.transaction().execute((trx) => this.ensureJob(trx, campaign, now));
+      this.jobs.wake();
+    }
     return { entered, ignored: ids.length - entered };
   }
 
-  /** Brings the campaign's job forward to now (or enqueues one if it has none). */
-  private async wakeJob(campaign: Campaign, now: number): Promise<void> {
-    const pending = await this.db
+  /**
+   * Brings the campaign's pending job forward to now, or enqueues one: a campaign
+   * keeps one job however often it is paused, resumed or fed contacts. A job in
+   * the middle of a step may be about to end, so it does not count: a second job
+   * is enqueued and the older one stands down at its next step (see `step`).
+   */
+  private async ensureJob(trx: Db, campaign: Campaign, now: number): Promise<void> {
+    const pending = await trx
       .selectFrom('jobs')
       .select(['id', 'run_at'])
       .where('project_id', '=', campaign.projectId)
       .where('kind', '=', 'campaign')
       .where('ref_id', '=', campaign.id)
       .where('state', '=', 'pending')
+      .where('lease_until', '<', now)
       .executeTakeFirst();
-    if (!pending) {
-      if (campaign.status === 'running') await this.jobs.enqueue(this.db, campaign.projectId, 'campaign', campaign.id, now);
-    } else if (pending.run_at > now) {
-      await this.db.updateTable('jobs').set({ run_at: now }).where('project_id', '=', campaign.projectId).where('id', '=', pending.id).execute();
-    }
-    this.jobs.wake();
+    if (!pending) await this.jobs.enqueue(trx, campaign.projectId, 'campaign', campaign.id, now);
+    else if (pending.run_at > now) await trx.updateTable('jobs').set({ run_at: now }).where('project_id', '=', campaign.projectId).where('id', '=', pending.id).execute();
   }
 
   async stats(projectId: number, campaignId: number): Promise<CampaignStats> {
@@ -309,6 +314,17 @@ export class CampaignService {
     const projectId = job.project_id;
     const row = await this.db.selectFrom('campaigns').selectAll().where('project_id', '=', projectId).where('id', '=', job.ref_id).executeTakeFirst();
     if (row?.status !== 'running') return 'done';
+    const newer = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('kind', '=', 'campaign')
+      .where('ref_id', '=', job.ref_id)
+      .where('state', '=', 'pending')
+      .where('id', '>', job.id)
+      .executeTakeFirst();
+    // One job per campaign: a newer one (see ensureJob) takes over.
+    if (newer) return 'done';
     const campaign = toCampaign(row);
     await this.createSendings(campaign);
     const now = this.clock();

@@ -277,6 +277,17 @@ for (const dialect of dialects()) {
       expect((await t.api<{ status: string }>('POST', `/api/v1/projects/${pid}/campaigns/${cid}/start`)).body.status).toBe('running');
       await runJobs(t.ctx);
       expect(await states(t.ctx, Number(pid), Number(cid))).toEqual({ [a]: 'completed e' });
+      await t.api('POST', `/api/v1/projects/${pid}/campaigns/${cid}/pause`);
+      await t.api('POST', `/api/v1/projects/${pid}/campaigns/${cid}/start`);
+      await runJobs(t.ctx);
+      const jobs = await t.ctx.store.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('project_id', '=', Number(pid))
+        .where('kind', '=', 'campaign')
+        .where('state', '=', 'pending')
+        .execute();
+      expect(jobs).toHaveLength(1);
     });
 
     it('an invalid campaign is refused with field-level problems', async () => {
