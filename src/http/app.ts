@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context.js';
+import { campaignRoutes } from './api/campaigns.routes.js';
 import { contactRoutes } from './api/contacts.routes.js';
 import { groupRoutes } from './api/groups.routes.js';
 import { importRoutes } from './api/imports.routes.js';
@@ -84,6 +85,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     sendingRoutes(api, ctx);
     eventRoutes(api, ctx);
     exportRoutes(api, ctx);
+    campaignRoutes(api, ctx);
     injectionRuleRoutes(api, ctx);
     formRoutes(api, ctx);
     importRoutes(api, ctx);
