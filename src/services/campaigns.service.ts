@@ -571,9 +571,10 @@ export class CampaignService {
         .orderBy('id')
         .executeTakeFirst();
       const sendingId = existing?.id ?? (await this.sendings.create(campaign.projectId, { messageId: batch.message_id, target })).id;
+      // Once linked, the batch's list of contacts is not needed: it is not kept (rule 3 keeps no per-recipient trace).
       await this.db
         .updateTable('campaign_sends')
-        .set({ sending_id: sendingId })
+        .set({ sending_id: sendingId, contact_ids: '[]' })
         .where('project_id', '=', campaign.projectId)
         .where('id', '=', batch.id)
         .where('sending_id', 'is', null)

@@ -366,7 +366,14 @@ for (const dialect of dialects()) {
         .where('project_id', '=', project.id)
         .where('contact_id', 'in', leased)
         .execute();
-      await ctx.store.db.updateTable('campaign_sends').set({ sending_id: null }).where('project_id', '=', project.id).execute();
+      const [firstBatch] = await sends();
+      const firstTarget = (await ctx.sendings.get(project.id, Number(firstBatch?.sending_id))).target;
+      expect(firstTarget).toEqual({ contactIds });
+      await ctx.store.db
+        .updateTable('campaign_sends')
+        .set({ sending_id: null, contact_ids: JSON.stringify(contactIds) })
+        .where('project_id', '=', project.id)
+        .execute();
       await ctx.close();
 
       ctx = await createContext(config, clock);
@@ -374,7 +381,8 @@ for (const dialect of dialects()) {
       await runJobs(ctx);
       let rows = await sends();
       expect(rows.map((s) => s.node_id)).toEqual(['s1', 's2']);
-      expect(JSON.parse(rows[1]?.contact_ids ?? '[]')).toEqual(contactIds.slice(3));
+      expect((await ctx.sendings.get(project.id, Number(rows[1]?.sending_id))).target).toEqual({ contactIds: contactIds.slice(3) });
+      expect(rows.map((s) => s.contact_ids)).toEqual(['[]', '[]']);
       now += 11 * 60_000;
       await runJobs(ctx);
       rows = await sends();
