@@ -1,11 +1,11 @@
 // Campaigns carry rule 9 (untracked contacts leave at a behavioural condition, in neither
 // branch) and a scheduler that must survive a restart without sending anything twice.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type AppContext, createContext } from '../../src/context.js';
-import { insertEvents } from '../helpers/activity.js';
 import { ADMIN_KEY, createProject, dialects, freshDatabase, startTestApp, type TestApp } from '../helpers/harness.js';
 
 const T0 = Date.parse('2026-11-02T09:00:00Z');
@@ -20,6 +20,19 @@ async function runJobs(ctx: AppContext): Promise<void> {
 function outboxCount(dataDir: string, sendingId: number): number {
   const dir = join(dataDir, 'outbox', String(sendingId));
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')).length : 0;
+}
+
+/** The open-pixel path of the mail sent to `to` in a sending's outbox. */
+async function openPath(dataDir: string, sendingId: number, to: string): Promise<string> {
+  const dir = join(dataDir, 'outbox', String(sendingId));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.eml'))) {
+    const mail = await simpleParser(readFileSync(join(dir, file)));
+    if (mail.to && !Array.isArray(mail.to) && mail.to.text === to && typeof mail.html === 'string') {
+      const path = /http:\/\/[^/"]+(\/t\/o\/[A-Za-z0-9_-]+)/.exec(mail.html)?.[1];
+      if (path) return path;
+    }
+  }
+  throw new Error(`no mail to ${to}`);
 }
 
 async function states(ctx: AppContext, projectId: number, campaignId: number): Promise<Record<number, string>> {
@@ -101,11 +114,15 @@ for (const dialect of dialects()) {
         [refused]: 'at opened',
       });
 
-      // The refused contact's open is recorded anonymously; the opener's is identified.
-      await insertEvents(t.ctx.store.db, Number(pid), [
-        { contactId: opener, type: 'open', at: now, sendingId: sending.id, messageId: Number(messageId) },
-        { contactId: null, type: 'open', at: now, sendingId: sending.id, messageId: Number(messageId) },
-      ]);
+      // Real opens through the pixel: the refused contact's open is recorded anonymously, the opener's identified.
+      for (const email of ['opener@example.com', 'refused@example.com']) {
+        const path = await openPath(t.config.dataDir, sending.id, email);
+        const hit = await t.app.inject({ method: 'GET', url: path, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36' } });
+        expect(hit.statusCode).toBe(200);
+      }
+      await t.ctx.events.flush();
+      const opens = await t.ctx.store.db.selectFrom('events').select('contact_id').where('project_id', '=', Number(pid)).where('type', '=', 'open').execute();
+      expect(opens.map((o) => o.contact_id).sort()).toEqual([opener, null].sort());
       now += HOUR - 1000;
       await runJobs(t.ctx);
       expect((await states(t.ctx, Number(pid), Number(cid)))[opener]).toBe('at opened');
