@@ -204,9 +204,10 @@ export class SendingService {
         .execute()
     ).map(toContact);
     if (batch.length === 0) {
+      const target = await this.finalTarget(projectId, sending.id, sending.target);
       await this.db
         .updateTable('sendings')
-        .set({ status: 'sent', finished_at: this.clock(), cursor: null })
+        .set({ status: 'sent', finished_at: this.clock(), cursor: null, target })
         .where('project_id', '=', projectId)
         .where('id', '=', sending.id)
         .execute();
@@ -275,11 +276,21 @@ export class SendingService {
     return 'continue';
   }
 
+  /** A list target names untracked recipients too: once the sending ends, it keeps only the tracked ones (rule 3). */
+  private async finalTarget(projectId: number, sendingId: number, target: SendingTarget): Promise<string> {
+    if (!('contactIds' in target)) return JSON.stringify(target);
+    const rows = await this.db.selectFrom('deliveries').select('contact_id').where('project_id', '=', projectId).where('sending_id', '=', sendingId).execute();
+    const listed = new Set(target.contactIds);
+    return JSON.stringify({ contactIds: rows.map((r) => r.contact_id).filter((id) => listed.has(id)) });
+  }
+
   async failed(job: Job, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
+    const sending = await this.get(job.project_id, job.ref_id);
+    const target = await this.finalTarget(job.project_id, job.ref_id, sending.target);
     await this.db
       .updateTable('sendings')
-      .set({ status: 'failed', error: message, finished_at: this.clock(), cursor: null })
+      .set({ status: 'failed', error: message, finished_at: this.clock(), cursor: null, target })
       .where('project_id', '=', job.project_id)
       .where('id', '=', job.ref_id)
       .execute();

@@ -110,6 +110,9 @@ for (const dialect of dialects()) {
       const message = await t.api<{ id: string }>('POST', `/api/v1/projects/${pid}/messages`, { channel: 'sms', name: 's', communicationType: 'transactional', text: 'Your code: https://example.com/c?id=1' });
       const sending = await send(message.body.id, { contactIds: [ids[0], ids[1], ids[2]] });
       expect(sending).toMatchObject({ targeted: 2, delivered: 2 });
+      // Once sent, the stored target keeps only tracked recipients: nothing shows an untracked one was targeted.
+      const stored = await t.api<{ target: { contactIds: string[] } }>('GET', `/api/v1/projects/${pid}/sendings/${sending.id}`);
+      expect(stored.body.target.contactIds.map(String)).toEqual([ids[0]]);
       const dir = join(t.config.dataDir, 'outbox', sending.id);
       const payloads = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { to: string; text: string });
       for (const p of payloads) {
