@@ -71,6 +71,8 @@ for (const dialect of dialects()) {
       // bob refused tracking: his identified opens and clicks earn nothing, his plan does
       expect(await scores(id.bob)).toEqual({ [mid]: 10 });
       expect(await scores(id.cai)).toEqual({ [mid]: 7 });
+      const card = await t.api<{ scores: Record<string, number> }>('GET', `${base()}/contacts/${id.bob}`);
+      expect(card.body.scores).toEqual({ [mid]: 10 });
     });
 
     it('a contact who becomes untracked loses the behavioural points at once, and gets them back on acceptance', async () => {

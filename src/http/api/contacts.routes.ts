@@ -192,6 +192,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
                 Type.Object({ sendingId: Id, messageId: Id, messageName: Type.String(), channel: Type.String(), status: Type.String(), at: Timestamp }),
               ),
               events: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+              scores: Type.Record(Type.String(), Type.Number(), { description: 'score per score model id; untracked contacts get no behavioural points' }),
             }),
           ]),
           ...problemResponses,
@@ -210,6 +211,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
         consentHistory: history.map(consentEntryView),
         trackingNotice: view.tracked ? null : 'This contact is not targeted by behavioural tracking.',
         ...activity,
+        scores: await ctx.scoring.scoresFor(project.id, contact.id),
       };
     },
   );
