@@ -2,7 +2,7 @@ import { type ConsentDecision, isTracked, parseConsentDate, parseConsentValue, t
 import { CONTACT_STATUSES, type Contact, type ContactStatus, isValidEmail, normalizeEmail } from '../domain/contact.js';
 import { AppError, notFound } from '../domain/errors.js';
 import { lockLedger } from '../store/consent-history.js';
-import { findContactsByKeys, getContact, insertContacts, toContact, updateContact } from '../store/contacts.js';
+import { findContactsByKeys, getContact, insertContacts, toContact, updateContacts } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import type { AppliedConsentChange, ConsentService } from './consent.service.js';
 import type { Project, ProjectService } from './projects.service.js';
@@ -185,7 +185,11 @@ export class ContactService {
         results.push({ index, result, consent });
       });
       // Updates go first: a contact whose email moved frees the old address for a contact created in the same batch.
-      for (const w of touched) if (!w.isNew && w.dirty) await updateContact(trx, w.contact);
+      await updateContacts(
+        trx,
+        projectId,
+        [...touched].filter((w) => !w.isNew && w.dirty).map((w) => w.contact),
+      );
       const created = [...touched].filter((w) => w.isNew);
       const ids: number[] = [];
       for (let i = 0; i < created.length; i += 500) {

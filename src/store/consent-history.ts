@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { entryHash, piiDigest, type StoredLedgerEntry } from '../domain/ledger.js';
+import { bulkInsert } from './bulk.js';
 import type { Db } from './database.js';
 import type { ConsentHistoryTable } from './schema.js';
 
@@ -32,6 +33,25 @@ export async function createLedgerHead(trx: Db, projectId: number, genesis: stri
   await trx.insertInto('ledger_heads').values({ project_id: projectId, seq: 0, hash: genesis }).execute();
 }
 
+const HISTORY_COLUMNS = [
+  'project_id',
+  'seq',
+  'contact_id',
+  'subject_hash',
+  'action',
+  'date',
+  'recorded_at',
+  'source',
+  'ip',
+  'user_agent',
+  'wording_hash',
+  'detail',
+  'pii_digest',
+  'erased',
+  'prev_hash',
+  'hash',
+] as const;
+
 /** Appends entries in order, chaining each to the previous one. The caller holds {@link lockLedger}. */
 export async function appendConsentEntries(trx: Db, projectId: number, entries: NewConsentEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -55,27 +75,27 @@ export async function appendConsentEntries(trx: Db, projectId: number, entries: 
     };
     const prevHash = hash;
     hash = entryHash(content, prevHash);
-    return {
-      project_id: projectId,
+    return [
+      projectId,
       seq,
-      contact_id: entry.contactId,
-      subject_hash: content.subjectHash,
-      action: content.action,
-      date: content.date,
-      recorded_at: content.recordedAt,
-      source: content.source,
+      entry.contactId,
+      content.subjectHash,
+      content.action,
+      content.date,
+      content.recordedAt,
+      content.source,
       ip,
-      user_agent: userAgent,
-      wording_hash: content.wordingHash,
-      detail: content.detail,
-      pii_digest: content.piiDigest,
-      erased: 0,
-      prev_hash: prevHash,
+      userAgent,
+      content.wordingHash,
+      content.detail,
+      content.piiDigest,
+      0,
+      prevHash,
       hash,
-    };
+    ];
   });
   for (let i = 0; i < rows.length; i += 500) {
-    await trx.insertInto('consent_history').values(rows.slice(i, i + 500)).execute();
+    await bulkInsert(trx, 'consent_history', HISTORY_COLUMNS, rows.slice(i, i + 500));
   }
   await trx.updateTable('ledger_heads').set({ seq, hash }).where('project_id', '=', projectId).execute();
 }

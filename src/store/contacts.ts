@@ -1,5 +1,6 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { type Selectable, sql, type Updateable } from 'kysely';
 import type { Contact, ContactStatus } from '../domain/contact.js';
+import { bulkInsert, executeShaped } from './bulk.js';
 import type { Db } from './database.js';
 import type { ContactTable } from './schema.js';
 
@@ -28,7 +29,7 @@ export function toContactColumns(contact: Omit<Contact, 'id' | 'projectId' | 'cr
     phone: contact.phone,
     fields: JSON.stringify(contact.fields),
     status: contact.status,
-    has_tracking_consent: contact.hasTrackingConsent === null ? null : contact.hasTrackingConsent ? 1 : 0,
+    has_tracking_consent: consentColumn(contact.hasTrackingConsent),
     dt_tracking_consent: contact.dtTrackingConsent,
     updated_at: contact.updatedAt,
   };
@@ -39,38 +40,55 @@ export async function getContact(db: Db, projectId: number, contactId: number): 
   return row && toContact(row);
 }
 
-/** Contacts of a project matching any of the given emails or external ids. */
+/**
+ * Contacts of a project matching any of the given emails or external ids.
+ * Two lookups, one per unique index: an OR across both lets SQLite fall back to slower plans.
+ */
 export async function findContactsByKeys(db: Db, projectId: number, emails: string[], externalIds: string[]): Promise<Contact[]> {
-  if (emails.length === 0 && externalIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('project_id', '=', projectId)
-    .where((eb) => {
-      const ors = [];
-      if (emails.length > 0) ors.push(eb('email', 'in', emails));
-      if (externalIds.length > 0) ors.push(eb('external_id', 'in', externalIds));
-      return eb.or(ors);
-    })
-    .execute();
+  const rows: ContactRow[] = [];
+  if (emails.length > 0) rows.push(...(await db.selectFrom('contacts').selectAll().where('project_id', '=', projectId).where('email', 'in', emails).execute()));
+  if (externalIds.length > 0) {
+    const seen = new Set(rows.map((r) => r.id));
+    const byExternalId = await db.selectFrom('contacts').selectAll().where('project_id', '=', projectId).where('external_id', 'in', externalIds).execute();
+    for (const row of byExternalId) if (!seen.has(row.id)) rows.push(row);
+  }
   return rows.map(toContact);
 }
+
+const CONTACT_COLUMNS = [
+  'project_id',
+  'email',
+  'external_id',
+  'phone',
+  'fields',
+  'status',
+  'has_tracking_consent',
+  'dt_tracking_consent',
+  'created_at',
+  'updated_at',
+] as const;
 
 /** Inserts contacts and returns their ids in input order (matched back by email / external id). */
 export async function insertContacts(db: Db, projectId: number, contacts: Omit<Contact, 'id' | 'projectId'>[]): Promise<number[]> {
   if (contacts.length === 0) return [];
-  const values: Insertable<ContactTable>[] = contacts.map((c) => ({
-    project_id: projectId,
-    ...toContactColumns(c),
-    created_at: c.createdAt,
-    updated_at: c.updatedAt,
-    fields: JSON.stringify(c.fields),
-    status: c.status,
-  }));
-  const rows = await db.insertInto('contacts').values(values).returning(['id', 'email', 'external_id']).execute();
-  const byKey = new Map(rows.map((r) => [r.email !== null ? `e:${r.email}` : `x:${r.external_id}`, r.id]));
+  const values = contacts.map((c) => [
+    projectId,
+    c.email,
+    c.externalId,
+    c.phone,
+    JSON.stringify(c.fields),
+    c.status,
+    consentColumn(c.hasTrackingConsent),
+    c.dtTrackingConsent,
+    c.createdAt,
+    c.updatedAt,
+  ]);
+  const rows = (await bulkInsert(db, 'contacts', CONTACT_COLUMNS, values, ['id', 'email', 'external_id'])) as Pick<ContactRow, 'id' | 'email' | 'external_id'>[];
+  const byKey = new Map(rows.map((r) => [r.email !== null ? `e:${r.email}` : `x:${r.external_id}`, Number(r.id)]));
   return contacts.map((c) => byKey.get(c.email !== null ? `e:${c.email}` : `x:${c.externalId}`) as number);
 }
+
+const consentColumn = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
 
 export async function updateContact(db: Db, contact: Contact): Promise<void> {
   await db
@@ -79,4 +97,32 @@ export async function updateContact(db: Db, contact: Contact): Promise<void> {
     .where('project_id', '=', contact.projectId)
     .where('id', '=', contact.id)
     .execute();
+}
+
+/**
+ * Saves many contacts with one statement per chunk: `WITH v(...) AS (VALUES …)
+ * UPDATE contacts … FROM v`, the same SQL on SQLite (≥ 3.33) and PostgreSQL. Every
+ * value is cast so PostgreSQL knows the parameter types. Replaces a round trip per contact.
+ */
+export async function updateContacts(db: Db, projectId: number, contacts: Contact[]): Promise<void> {
+  for (let i = 0; i < contacts.length; i += 500) {
+    const chunk = contacts.slice(i, i + 500);
+    const parameters: unknown[] = [];
+    for (const c of chunk) {
+      parameters.push(c.id, c.email, c.externalId, c.phone, JSON.stringify(c.fields), c.status, consentColumn(c.hasTrackingConsent), c.dtTrackingConsent, c.updatedAt);
+    }
+    parameters.push(projectId);
+    await executeShaped(db, `update:contacts:${chunk.length}`, () => updateContactsQuery(chunk.length).compile(db), parameters);
+  }
+}
+
+function updateContactsQuery(rowCount: number) {
+  const text = sql`CAST(${''} AS TEXT)`;
+  const int = sql`CAST(${0} AS BIGINT)`;
+  const row = sql`(${sql.join([int, text, text, text, text, text, int, int, int])})`;
+  return sql`
+    WITH v (id, email, external_id, phone, fields, status, has_tracking_consent, dt_tracking_consent, updated_at) AS (VALUES ${sql.join(Array.from({ length: rowCount }, () => row))})
+    UPDATE contacts SET email = v.email, external_id = v.external_id, phone = v.phone, fields = v.fields, status = v.status,
+      has_tracking_consent = v.has_tracking_consent, dt_tracking_consent = v.dt_tracking_consent, updated_at = v.updated_at
+    FROM v WHERE contacts.project_id = ${0} AND contacts.id = v.id`;
 }

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -28,7 +29,7 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl?.startsWith('postgres')) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -39,8 +40,54 @@ export function openStore(options: StoreOptions): Store {
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma('cache_size = -65536');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Kysely prepares every query anew; for batch statements with thousands of
+  // parameters that costs more than running them. Statements are cached by SQL
+  // text (Kysely runs one query at a time on this connection, so none is busy).
+  const statements = new Map<string, SQLite.Statement>();
+  const cachedPrepare = {
+    close: () => database.close(),
+    prepare(text: string): SQLite.Statement {
+      let statement = statements.get(text);
+      if (!statement) {
+        if (statements.size >= 500) statements.clear();
+        statement = database.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Bulk INSERTs (hundreds of parameters) are sent as named prepared statements,
+ * so each connection parses them once instead of on every batch. Only INSERT …
+ * VALUES: its plan cannot go stale, whereas a SELECT or UPDATE prepared while a
+ * table was empty would keep a sequential-scan generic plan. Everything else passes through.
+ */
+function preparingPool(pool: pg.Pool): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (!name) {
+      if (names.size >= 1000) names.clear();
+      name = `tg_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const query = (text: unknown, parameters?: readonly unknown[]) =>
+        typeof text === 'string' && parameters !== undefined && parameters.length >= 100 && text.startsWith('insert into ')
+          ? client.query({ name: nameOf(text), text, values: [...parameters] })
+          : client.query(text as string, parameters as unknown[]);
+      return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
+    },
+    end: () => pool.end(),
+  };
 }
 
 /** Applies pending migrations under the migrator's lock; throws on failure. */
