@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createContext } from '../context.js';
+import { registerDemoCommand } from './demo.command.js';
 import { registerImportCommand } from './import.command.js';
+import { registerSendCommands } from './send.command.js';
 import { buildApp } from '../http/app.js';
 import { verifyLedgers } from '../services/ledger.service.js';
 
@@ -64,6 +66,8 @@ ledger
   });
 
 registerImportCommand(program);
+registerDemoCommand(program);
+registerSendCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trackguard: ${error instanceof Error ? error.message : String(error)}\n`);
