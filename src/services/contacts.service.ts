@@ -49,6 +49,8 @@ interface Working {
   contact: Contact;
   isNew: boolean;
   dirty: boolean;
+  /** Email or externalId changed: the save must touch their unique indexes. */
+  keysChanged?: boolean;
 }
 
 export const MAX_MERGE_RECORDS = 10_000;
@@ -185,10 +187,18 @@ export class ContactService {
         results.push({ index, result, consent });
       });
       // Updates go first: a contact whose email moved frees the old address for a contact created in the same batch.
+      const updated = [...touched].filter((w) => !w.isNew && w.dirty);
       await updateContacts(
         trx,
         projectId,
-        [...touched].filter((w) => !w.isNew && w.dirty).map((w) => w.contact),
+        updated.filter((w) => w.keysChanged).map((w) => w.contact),
+        { keysChanged: true },
+      );
+      await updateContacts(
+        trx,
+        projectId,
+        updated.filter((w) => !w.keysChanged).map((w) => w.contact),
+        { keysChanged: false },
       );
       const created = [...touched].filter((w) => w.isNew);
       const ids: number[] = [];
@@ -257,10 +267,12 @@ export class ContactService {
     if (p.email !== undefined && contact.email !== p.email) {
       if (contact.email) byEmail.delete(contact.email);
       contact.email = p.email;
+      working.keysChanged = true;
       changed = true;
     }
     if (p.externalId !== undefined && contact.externalId !== p.externalId) {
       contact.externalId = p.externalId;
+      working.keysChanged = true;
       changed = true;
     }
     if (p.phone !== undefined && contact.phone !== p.phone) {

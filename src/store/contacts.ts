@@ -47,9 +47,12 @@ export async function getContact(db: Db, projectId: number, contactId: number): 
 export async function findContactsByKeys(db: Db, projectId: number, emails: string[], externalIds: string[]): Promise<Contact[]> {
   const rows: ContactRow[] = [];
   if (emails.length > 0) rows.push(...(await db.selectFrom('contacts').selectAll().where('project_id', '=', projectId).where('email', 'in', emails).execute()));
-  if (externalIds.length > 0) {
+  // External ids already found through the emails need no second lookup.
+  const found = new Set(rows.map((r) => r.external_id));
+  const missing = externalIds.filter((id) => !found.has(id));
+  if (missing.length > 0) {
     const seen = new Set(rows.map((r) => r.id));
-    const byExternalId = await db.selectFrom('contacts').selectAll().where('project_id', '=', projectId).where('external_id', 'in', externalIds).execute();
+    const byExternalId = await db.selectFrom('contacts').selectAll().where('project_id', '=', projectId).where('external_id', 'in', missing).execute();
     for (const row of byExternalId) if (!seen.has(row.id)) rows.push(row);
   }
   return rows.map(toContact);
@@ -104,7 +107,7 @@ export async function updateContact(db: Db, contact: Contact): Promise<void> {
  * UPDATE contacts … FROM v`, the same SQL on SQLite (≥ 3.33) and PostgreSQL. Every
  * value is cast so PostgreSQL knows the parameter types. Replaces a round trip per contact.
  */
-export async function updateContacts(db: Db, projectId: number, contacts: Contact[]): Promise<void> {
+export async function updateContacts(db: Db, projectId: number, contacts: Contact[], options: { keysChanged: boolean }): Promise<void> {
   for (let i = 0; i < contacts.length; i += 500) {
     const chunk = contacts.slice(i, i + 500);
     const parameters: unknown[] = [];
@@ -112,17 +115,19 @@ export async function updateContacts(db: Db, projectId: number, contacts: Contac
       parameters.push(c.id, c.email, c.externalId, c.phone, JSON.stringify(c.fields), c.status, consentColumn(c.hasTrackingConsent), c.dtTrackingConsent, c.updatedAt);
     }
     parameters.push(projectId);
-    await executeShaped(db, `update:contacts:${chunk.length}`, () => updateContactsQuery(chunk.length).compile(db), parameters);
+    const shape = `update:contacts:${options.keysChanged}:${chunk.length}`;
+    await executeShaped(db, shape, () => updateContactsQuery(chunk.length, options.keysChanged).compile(db), parameters);
   }
 }
 
-function updateContactsQuery(rowCount: number) {
+// Without keysChanged the SET leaves email and external_id out, so SQLite does not rewrite their unique-index entries.
+function updateContactsQuery(rowCount: number, keysChanged: boolean) {
   const text = sql`CAST(${''} AS TEXT)`;
   const int = sql`CAST(${0} AS BIGINT)`;
   const row = sql`(${sql.join([int, text, text, text, text, text, int, int, int])})`;
   return sql`
     WITH v (id, email, external_id, phone, fields, status, has_tracking_consent, dt_tracking_consent, updated_at) AS (VALUES ${sql.join(Array.from({ length: rowCount }, () => row))})
-    UPDATE contacts SET email = v.email, external_id = v.external_id, phone = v.phone, fields = v.fields, status = v.status,
+    UPDATE contacts SET ${sql.raw(keysChanged ? 'email = v.email, external_id = v.external_id, ' : '')}phone = v.phone, fields = v.fields, status = v.status,
       has_tracking_consent = v.has_tracking_consent, dt_tracking_consent = v.dt_tracking_consent, updated_at = v.updated_at
     FROM v WHERE contacts.project_id = ${0} AND contacts.id = v.id`;
 }
