@@ -115,12 +115,15 @@ export async function updateContacts(db: Db, projectId: number, contacts: Contac
       parameters.push(c.id, c.email, c.externalId, c.phone, JSON.stringify(c.fields), c.status, consentColumn(c.hasTrackingConsent), c.dtTrackingConsent, c.updatedAt);
     }
     parameters.push(projectId);
+    for (const c of chunk) parameters.push(c.id);
     const shape = `update:contacts:${options.keysChanged}:${chunk.length}`;
     await executeShaped(db, shape, () => updateContactsQuery(chunk.length, options.keysChanged).compile(db), parameters);
   }
 }
 
 // Without keysChanged the SET leaves email and external_id out, so SQLite does not rewrite their unique-index entries.
+// The explicit id list lets PostgreSQL probe the primary key: joined on v alone, a project-wide filter
+// makes it hash every contact of the project for each chunk.
 function updateContactsQuery(rowCount: number, keysChanged: boolean) {
   const text = sql`CAST(${''} AS TEXT)`;
   const int = sql`CAST(${0} AS BIGINT)`;
@@ -129,5 +132,5 @@ function updateContactsQuery(rowCount: number, keysChanged: boolean) {
     WITH v (id, email, external_id, phone, fields, status, has_tracking_consent, dt_tracking_consent, updated_at) AS (VALUES ${sql.join(Array.from({ length: rowCount }, () => row))})
     UPDATE contacts SET ${sql.raw(keysChanged ? 'email = v.email, external_id = v.external_id, ' : '')}phone = v.phone, fields = v.fields, status = v.status,
       has_tracking_consent = v.has_tracking_consent, dt_tracking_consent = v.dt_tracking_consent, updated_at = v.updated_at
-    FROM v WHERE contacts.project_id = ${0} AND contacts.id = v.id`;
+    FROM v WHERE contacts.project_id = ${0} AND contacts.id IN (${sql.join(Array.from({ length: rowCount }, () => sql`${0}`))}) AND contacts.id = v.id`;
 }
