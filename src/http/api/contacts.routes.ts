@@ -9,6 +9,7 @@ import { MAX_MERGE_RECORDS } from '../../services/contacts.service.js';
 import type { Project } from '../../services/projects.service.js';
 import type { ConsentHistoryRow } from '../../store/consent-history.js';
 import { actorOf } from '../auth.js';
+import { projectFor } from './project-access.js';
 import { ContactParams, Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
 const TrackingStatus = Type.Union([Type.Literal('accepted'), Type.Literal('refused'), Type.Literal('unanswered')]);
@@ -97,11 +98,6 @@ const MergeResultView = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-async function projectFor(ctx: AppContext, request: { principal: Parameters<AppContext['projects']['assertAccess']>[0] }, pid: string): Promise<Project> {
-  const id = Number(pid);
-  ctx.projects.assertAccess(request.principal, id);
-  return ctx.projects.get(id);
-}
 
 export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

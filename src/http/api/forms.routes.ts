@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Form } from '../../domain/form.js';
 import { TEXT_KEYS } from '../../domain/form.js';
-import type { Principal } from '../../services/projects.service.js';
+import { projectIdFor } from './project-access.js';
 import { Id, iso, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
 const Kind = Type.Union([Type.Literal('subscription'), Type.Literal('profile'), Type.Literal('tracking-optout'), Type.Literal('unsubscribe')]);
@@ -52,12 +52,6 @@ function view(ctx: AppContext, form: Form) {
   };
 }
 
-function projectId(ctx: AppContext, principal: Principal, pid: string): number {
-  const id = Number(pid);
-  ctx.projects.assertAccess(principal, id);
-  return id;
-}
-
 /** `… /forms` CRUD: hosted subscription, profile, tracking opt-out and unsubscribe pages. */
 export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -85,7 +79,7 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const pid = projectId(ctx, request.principal, request.params.pid);
+      const pid = projectIdFor(ctx, request, request.params.pid);
       const form = await ctx.forms.create(pid, request.body);
       return reply.code(201).send(view(ctx, form));
     },
@@ -95,7 +89,7 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/api/v1/projects/:pid/forms',
     { schema: { tags, summary: "The project's forms", params: ProjectParams, response: { 200: Type.Object({ items: Type.Array(FormView) }), ...problemResponses } } },
     async (request) => {
-      const pid = projectId(ctx, request.principal, request.params.pid);
+      const pid = projectIdFor(ctx, request, request.params.pid);
       await ctx.projects.get(pid);
       return { items: (await ctx.forms.list(pid)).map((f) => view(ctx, f)) };
     },
@@ -105,7 +99,7 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/api/v1/projects/:pid/forms/:fid',
     { schema: { tags, summary: 'One form', params: FormParams, response: { 200: FormView, ...problemResponses } } },
     async (request) => {
-      const pid = projectId(ctx, request.principal, request.params.pid);
+      const pid = projectIdFor(ctx, request, request.params.pid);
       return view(ctx, await ctx.forms.get(pid, Number(request.params.fid)));
     },
   );
@@ -131,7 +125,7 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const pid = projectId(ctx, request.principal, request.params.pid);
+      const pid = projectIdFor(ctx, request, request.params.pid);
       return view(ctx, await ctx.forms.update(pid, Number(request.params.fid), request.body));
     },
   );
@@ -140,7 +134,7 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/api/v1/projects/:pid/forms/:fid',
     { schema: { tags, summary: 'Delete a form (its pages then fall back to the defaults)', params: FormParams, response: { 204: Type.Null(), ...problemResponses } } },
     async (request, reply) => {
-      const pid = projectId(ctx, request.principal, request.params.pid);
+      const pid = projectIdFor(ctx, request, request.params.pid);
       await ctx.forms.remove(pid, Number(request.params.fid));
       return reply.code(204).send(null);
     },

@@ -7,6 +7,7 @@ import type { AppContext } from '../../context.js';
 import { badInput } from '../../domain/errors.js';
 import type { Import, ImportOptions } from '../../services/imports.service.js';
 import { actorOf } from '../auth.js';
+import { projectIdFor } from './project-access.js';
 import { Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
 const ImportParams = Type.Object({ pid: Id, iid: Id });
@@ -74,12 +75,6 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
     const r = scope.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['imports'];
 
-    const projectId = (request: { principal: Parameters<AppContext['projects']['assertAccess']>[0] }, pid: string): number => {
-      const id = Number(pid);
-      ctx.projects.assertAccess(request.principal, id);
-      return id;
-    };
-
     r.post(
       '/api/v1/projects/:pid/imports',
       {
@@ -94,7 +89,7 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
       },
       async (request, reply) => {
-        const pid = projectId(request, request.params.pid);
+        const pid = projectIdFor(ctx, request, request.params.pid);
         const base: ImportOptions = { ...request.query, actor: actorOf(request.principal) };
         let record: Import | undefined;
         if (request.isMultipart()) {
@@ -128,7 +123,7 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
     r.get(
       '/api/v1/projects/:pid/imports/:iid',
       { schema: { tags, summary: 'An import record with its counts', params: ImportParams, response: { 200: ImportView, ...problemResponses } } },
-      async (request) => importView(await ctx.imports.get(projectId(request, request.params.pid), Number(request.params.iid))),
+      async (request) => importView(await ctx.imports.get(projectIdFor(ctx, request, request.params.pid), Number(request.params.iid))),
     );
 
     r.get(
@@ -143,7 +138,7 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
       async (request, reply) => {
         const iid = Number(request.params.iid);
-        const rows = await ctx.imports.rejectedCsv(projectId(request, request.params.pid), iid);
+        const rows = await ctx.imports.rejectedCsv(projectIdFor(ctx, request, request.params.pid), iid);
         reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="import-${iid}-rejected.csv"`);
         return reply.send(Readable.from(rows));
       },
