@@ -21,8 +21,9 @@ export function bindIds(tree: Criteria, sendings: { sendingId: number; messageId
 
 /** Small random worlds: few distinct values so that clauses often match. */
 export function randomCriteria() {
-  const text = fc.constantFrom('a', 'ab', 'b%', 'B', '', '12', '-3.5', '2025-06-01', '2026-01-10T00:00:00Z', 'x_y');
-  const fieldValue = fc.oneof(text, fc.integer({ min: -3, max: 15 }), fc.constantFrom(true, false, 2.5, null));
+  // 'true', '2.5' and '{"a":1}' read alike as text, number, boolean or object JSON: eq must still tell the types apart.
+  const text = fc.constantFrom('a', 'ab', 'b%', 'B', '', '12', '-3.5', '2.5', 'true', '{"a":1}', '2025-06-01', '2026-01-10T00:00:00Z', 'x_y');
+  const fieldValue = fc.oneof(text, fc.integer({ min: -3, max: 15 }), fc.constantFrom<unknown>(true, false, 2.5, null, { a: 1 }));
   const contact = fc.record({
     consent: fc.constantFrom<boolean | null>(true, false, null),
     status: fc.constantFrom('active', 'inactive'),
