@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from './config.js';
 import { ConsentCache } from './services/consent-cache.js';
 import { ConsentService } from './services/consent.service.js';
@@ -20,6 +21,7 @@ import { TrackingService } from './services/tracking.service.js';
 import { WebEventService } from './services/web-events.service.js';
 import { createTransport } from './transport/transport.js';
 import { type Store, migrate, openStore } from './store/database.js';
+import { HitJournal } from './store/hit-journal.js';
 
 /** Everything a server or CLI process shares: configuration, the store and the services. */
 export interface AppContext {
@@ -52,8 +54,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   await migrate(store);
   const { db } = store;
   const cache = new ConsentCache();
-  const projects = new ProjectService(db, clock);
-  const consent = new ConsentService(db, clock, projects, cache);
+  const projects = new ProjectService(db, clock, store.reader);
+  const consent = new ConsentService(db, clock, projects, cache, store.reader);
   const contacts = new ContactService(db, clock, projects, consent);
   const scoring = new ScoringService(db, clock, projects, store.dialect);
   const segments = new SegmentService(db, clock, projects, scoring, store.dialect);
@@ -66,9 +68,11 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const groupMembers = (projectId: number, groupId: number, now: number) => segments.contactIdsQuery(projectId, groupId, now);
   const sendings = new SendingService(db, clock, config, projects, messages, transport, jobs, groupMembers);
   handlers.sending = { step: (job) => sendings.step(job), failed: (job, error) => sendings.failed(job, error) };
-  const events = new EventWriter(db);
-  const injectionRules = new InjectionRuleService(db, clock);
-  const tracking = new TrackingService(db, clock, config, projects, consent, injectionRules, events);
+  const journalDir = join(config.dataDir, 'journal');
+  await EventWriter.replay(db, journalDir);
+  const events = new EventWriter(db, new HitJournal(journalDir));
+  const injectionRules = new InjectionRuleService(db, clock, store.reader);
+  const tracking = new TrackingService(store.reader, clock, config, projects, consent, injectionRules, events);
   const reports = new ReportService(db, projects, sendings);
   const exports = new ExportService(db);
   const biExport = new BiExportService(db);
@@ -99,7 +103,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     webEvents,
     async close() {
       await jobs.stop();
-      await events.flush();
+      await events.close();
       await transport.close();
       await store.close();
     },

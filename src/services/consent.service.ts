@@ -42,6 +42,8 @@ export class ConsentService {
     private readonly clock: () => number,
     private readonly projects: ProjectService,
     private readonly cache: ConsentCache,
+    /** Read-only connection for the tracking hot path (see Store.reader). */
+    private readonly reader: Db = db,
   ) {}
 
   /** Mutates `contact` when the change applies and returns what it did; writes nothing. */
@@ -116,7 +118,7 @@ export class ConsentService {
     const hit = this.cache.get(projectId, contactId, now);
     if (hit) return hit;
     const readAt = this.cache.generation;
-    const row = await this.db
+    const row = await this.reader
       .selectFrom('contacts')
       .select('has_tracking_consent')
       .where('project_id', '=', projectId)

@@ -11,6 +11,8 @@ export class InjectionRuleService {
   constructor(
     private readonly db: Db,
     private readonly clock: () => number,
+    /** Read-only connection for the click path (see Store.reader). */
+    private readonly reader: Db = db,
   ) {}
 
   private validate(input: unknown): InjectionRuleInput {
@@ -68,8 +70,12 @@ export class InjectionRuleService {
     return { ...(JSON.parse(row.spec) as InjectionRuleInput), id: row.id };
   }
 
-  async list(projectId: number): Promise<InjectionRule[]> {
-    const rows = await this.db.selectFrom('injection_rules').select(['id', 'spec']).where('project_id', '=', projectId).orderBy('id').execute();
+  list(projectId: number): Promise<InjectionRule[]> {
+    return this.rulesFrom(this.db, projectId);
+  }
+
+  private async rulesFrom(db: Db, projectId: number): Promise<InjectionRule[]> {
+    const rows = await db.selectFrom('injection_rules').select(['id', 'spec']).where('project_id', '=', projectId).orderBy('id').execute();
     return rows.map((row) => ({ ...(JSON.parse(row.spec) as InjectionRuleInput), id: row.id }));
   }
 
@@ -77,14 +83,14 @@ export class InjectionRuleService {
   async cachedRules(projectId: number): Promise<InjectionRule[]> {
     const hit = this.cache.get(projectId);
     if (hit && this.clock() - hit.at < 2000) return hit.rules;
-    const rules = await this.list(projectId);
+    const rules = await this.rulesFrom(this.reader, projectId);
     this.cache.set(projectId, { rules, at: this.clock() });
     return rules;
   }
 
   /** The contact values a rule may inject, read only for an identified click. */
   async contactValues(projectId: number, contactId: number): Promise<{ id: number; email: string | null; fields: Record<string, unknown> } | null> {
-    const row = await this.db.selectFrom('contacts').select(['id', 'email', 'fields']).where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
+    const row = await this.reader.selectFrom('contacts').select(['id', 'email', 'fields']).where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
     return row ? { id: row.id, email: row.email, fields: JSON.parse(row.fields) as Record<string, unknown> } : null;
   }
 }

@@ -40,6 +40,8 @@ export class ProjectService {
   constructor(
     private readonly db: Db,
     private readonly clock: () => number,
+    /** Read-only connection for the hot path's cached reads (see Store.reader). */
+    private readonly reader: Db = db,
   ) {}
 
   /**
@@ -113,19 +115,23 @@ export class ProjectService {
     return rows.map(toProject);
   }
 
-  async get(projectId: number): Promise<Project> {
-    const row = await this.db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirst();
-    if (!row) throw notFound('Project', projectId);
-    const project = toProject(row);
-    this.cache.set(projectId, { project, at: this.clock() });
-    return project;
+  get(projectId: number): Promise<Project> {
+    return this.load(this.db, projectId);
   }
 
   /** The project, from a short-lived cache: the hot paths read settings on every hit. */
   async getCached(projectId: number): Promise<Project> {
     const hit = this.cache.get(projectId);
     if (hit && this.clock() - hit.at < 2000) return hit.project;
-    return this.get(projectId);
+    return this.load(this.reader, projectId);
+  }
+
+  private async load(db: Db, projectId: number): Promise<Project> {
+    const row = await db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirst();
+    if (!row) throw notFound('Project', projectId);
+    const project = toProject(row);
+    this.cache.set(projectId, { project, at: this.clock() });
+    return project;
   }
 
   /**

@@ -11,6 +11,12 @@ export type Db = Kysely<Database>;
 
 export interface Store {
   db: Db;
+  /**
+   * For the tracking hot path's reads. On SQLite a second, read-only
+   * connection: WAL readers never wait for the writer, so a long write
+   * transaction (an import batch) does not hold up a redirect. On PostgreSQL the same pool.
+   */
+  reader: Db;
   dialect: Dialect;
   close(): Promise<void>;
 }
@@ -30,7 +36,7 @@ export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl?.startsWith('postgres')) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, reader: db, dialect: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, 'trackguard.sqlite');
@@ -57,7 +63,24 @@ export function openStore(options: StoreOptions): Store {
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  let reader: Db | undefined;
+  return {
+    db,
+    // Opened on first use: the file and its WAL exist by then (migrations ran).
+    get reader(): Db {
+      if (!reader) {
+        const connection = new SQLite(file, { readonly: true });
+        connection.pragma('busy_timeout = 10000');
+        reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+      }
+      return reader;
+    },
+    dialect: 'sqlite',
+    close: async () => {
+      await reader?.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 /**
