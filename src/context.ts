@@ -9,6 +9,7 @@ import { EventWriter } from './services/event-writer.js';
 import { BiExportService } from './services/bi-export.service.js';
 import { CampaignService } from './services/campaigns.service.js';
 import { ExportService } from './services/exports.service.js';
+import { HousekeepingService } from './services/housekeeping.service.js';
 import { InjectionRuleService } from './services/injection-rules.service.js';
 import { JobRunner } from './services/jobs.js';
 import { MessageService } from './services/messages.service.js';
@@ -46,6 +47,7 @@ export interface AppContext {
   biExport: BiExportService;
   campaigns: CampaignService;
   webEvents: WebEventService;
+  housekeeping: HousekeepingService;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const biExport = new BiExportService(db);
   const campaigns = new CampaignService(db, clock, projects, segments, sendings, messages, jobs);
   handlers.campaign = { step: (job) => campaigns.step(job) };
+  const housekeeping = new HousekeepingService(db, clock, config, projects, jobs);
+  handlers.housekeeping = { step: (job) => housekeeping.step(job) };
   const webEvents = new WebEventService(db, clock, projects, events);
   return {
     config,
@@ -101,6 +105,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     biExport,
     campaigns,
     webEvents,
+    housekeeping,
     async close() {
       await jobs.stop();
       await events.close();

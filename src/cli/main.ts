@@ -36,6 +36,7 @@ program
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     await app.listen({ port: config.port, host: config.host });
+    await ctx.housekeeping.schedule();
     ctx.jobs.start();
     app.log.info({ database: ctx.store.dialect, publicUrl: config.publicUrl }, 'trackguard ready');
   });

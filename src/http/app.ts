@@ -44,7 +44,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   installErrorHandler(app);
   app.addSchema(ProblemSchema);
 
-  const metrics = createMetrics();
+  const metrics = createMetrics(ctx.events.stats);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });

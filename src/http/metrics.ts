@@ -1,9 +1,30 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the tracking writer has done since the process started. */
+export interface WriterStats {
+  batches: number;
+  events: number;
+  journaled: number;
+}
 
 /** The process's Prometheus registry and the instruments the server updates. */
-export function createMetrics() {
+export function createMetrics(writer?: WriterStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (writer) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('trackguard_tracking_events_written', 'tracking and web events committed by this process', () => writer.events);
+    gauge('trackguard_tracking_batches_committed', 'group-commit transactions of this process', () => writer.batches);
+    gauge('trackguard_tracking_events_journaled', 'events acknowledged from the hit journal because their commit was late', () => writer.journaled);
+  }
   return {
     registry,
     httpRequests: new Counter({

@@ -39,3 +39,33 @@ export async function anonymizeContactEvents(trx: Db, projectId: number, contact
   }
   return changed;
 }
+
+/**
+ * Retention: anonymises a project's identified events older than `before`,
+ * one (contact, sending) pair at a time so each pair keeps one fresh nonce.
+ * Returns how many events it changed; call again while it returns > 0.
+ */
+export async function anonymizeEventsBefore(db: Db, projectId: number, before: number, pairs = 500): Promise<number> {
+  const old = await db
+    .selectFrom('events')
+    .select(['contact_id', 'sending_id'])
+    .distinct()
+    .where('project_id', '=', projectId)
+    .where('contact_id', 'is not', null)
+    .where('at', '<', before)
+    .limit(pairs)
+    .execute();
+  let changed = 0;
+  for (const pair of old) {
+    const result = await db
+      .updateTable('events')
+      .set({ contact_id: null, ip: null, user_agent: null, nonce: pair.sending_id === null ? null : newNonce(), at: sql<number>`at - (at % 60000)` })
+      .where('project_id', '=', projectId)
+      .where('contact_id', '=', pair.contact_id)
+      .where('at', '<', before)
+      .where((eb) => (pair.sending_id === null ? eb('sending_id', 'is', null) : eb('sending_id', '=', pair.sending_id)))
+      .executeTakeFirst();
+    changed += Number(result.numUpdatedRows);
+  }
+  return changed;
+}
