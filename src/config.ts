@@ -19,6 +19,8 @@ export interface Config {
   webhookUrl: string | undefined;
   queueUrl: string | undefined;
   outboxRetentionDays: number;
+  /** Fastify's trustProxy: whether X-Forwarded-For names the client (behind a reverse proxy). */
+  trustProxy: boolean | string;
   /** Sender of emails whose message names none. */
   fromAddress: string;
   logLevel: string;
@@ -50,9 +52,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookUrl: overrides.webhookUrl ?? (env.TRACKGUARD_WEBHOOK_URL || undefined),
     queueUrl: overrides.queueUrl ?? (env.TRACKGUARD_QUEUE || undefined),
     outboxRetentionDays: overrides.outboxRetentionDays ?? Number(env.TRACKGUARD_OUTBOX_RETENTION_DAYS ?? 7),
+    trustProxy: overrides.trustProxy ?? readTrustProxy(env.TRACKGUARD_TRUST_PROXY),
     fromAddress: overrides.fromAddress ?? env.TRACKGUARD_FROM ?? 'trackguard <no-reply@localhost>',
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
   };
+}
+
+/** `true`/`false`, or a comma-separated list of proxy addresses (CIDR allowed). */
+function readTrustProxy(value: string | undefined): boolean | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  return value === 'true' ? true : value;
 }
 
 function readSecrets(fromEnv: string | undefined, dataDir: string): string[] {

@@ -37,7 +37,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // Fastify's own request lines carry the client address: ours (below) do not.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy: ctx.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false } },
   });
   installValidators(app);
@@ -45,13 +45,16 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.addSchema(ProblemSchema);
 
   const metrics = createMetrics(ctx.events.stats);
+  // Tracking hits are logged at debug only: skip building their log lines otherwise.
+  const logTrackingHits = ['debug', 'trace'].includes(ctx.config.logLevel);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
     metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
     // Request logs never carry IP addresses; tracking and form URLs are logged as their pattern only.
-    const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
+    if (route.startsWith('/t/') && !logTrackingHits) return;
     const level = route.startsWith('/t/') ? 'debug' : 'info';
+    const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
     request.log[level]({ method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 

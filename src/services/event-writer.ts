@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../store/database.js';
+import { bulkInsert } from '../store/bulk.js';
 import { HitJournal, type JournalBatch } from '../store/hit-journal.js';
 import type { EventTable } from '../store/schema.js';
 
@@ -14,7 +15,12 @@ interface Pending {
 type Batch = JournalBatch<NewEvent>;
 
 const MAX_BATCH = 2000;
-const INSERT_CHUNK = 500;
+/** Insert sizes: a batch is cut into these so only a handful of statement shapes are ever compiled and prepared. */
+const CHUNKS = [256, 64, 16, 4, 1];
+const EVENT_COLUMNS = [
+  'project_id', 'type', 'contact_id', 'nonce', 'sending_id', 'message_id', 'link_idx', 'channel',
+  'name', 'url', 'form_id', 'at', 'device', 'machine', 'ip', 'user_agent',
+] as const satisfies readonly (keyof NewEvent)[];
 /** How long a batch may wait for its database commit before it is acknowledged from the journal instead. */
 const ACK_DEADLINE_MS = 50;
 const RETRY_MS = 1000;
@@ -227,8 +233,12 @@ async function commitBatch(db: Db, events: NewEvent[], journalKey: string, batch
     }
   }
   await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-      await trx.insertInto('events').values(events.slice(i, i + INSERT_CHUNK)).execute();
+    let offset = 0;
+    for (const size of CHUNKS) {
+      for (; events.length - offset >= size; offset += size) {
+        const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
+        await bulkInsert(trx, 'events', EVENT_COLUMNS, rows);
+      }
     }
     for (const s of sendingCounters.values()) {
       await trx

@@ -64,7 +64,6 @@ const statements = [
      channel TEXT, name TEXT, url TEXT, form_id INTEGER, at INTEGER NOT NULL, device TEXT,
      machine INTEGER NOT NULL DEFAULT 0, ip TEXT, user_agent TEXT)`,
   `CREATE INDEX events_contact ON events (project_id, contact_id, type, at)`,
-  `CREATE INDEX events_sending ON events (project_id, sending_id, type, at)`,
   `CREATE INDEX events_time ON events (project_id, at)`,
   `CREATE TABLE jobs (
      project_id INTEGER NOT NULL, id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
