@@ -62,7 +62,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const scoring = new ScoringService(db, clock, projects, store.dialect);
   const segments = new SegmentService(db, clock, projects, scoring, store.dialect);
   const forms = new FormService(db, clock, config, projects, contacts, consent);
-  const imports = new ImportService(db, clock, projects, contacts);
+  const imports = new ImportService(db, clock, projects, contacts, store.dialect);
   const transport = createTransport(config);
   const messages = new MessageService(db, clock);
   const handlers: ConstructorParameters<typeof JobRunner>[2] = {};

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
+import { Kysely, type KyselyConfig, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -32,10 +32,22 @@ export interface StoreOptions {
   poolSize?: number;
 }
 
+/** TRACKGUARD_SLOW_QUERY_MS=n prints every query slower than n ms to stderr (its SQL, never its parameters). */
+function slowQueryLog(): KyselyConfig['log'] {
+  const threshold = Number(process.env.TRACKGUARD_SLOW_QUERY_MS);
+  if (!Number.isFinite(threshold) || threshold <= 0) return undefined;
+  return (event) => {
+    if (event.queryDurationMillis >= threshold) {
+      process.stderr.write(`slow query ${event.queryDurationMillis.toFixed(1)} ms: ${event.query.sql.slice(0, 300)}\n`);
+    }
+  };
+}
+
 export function openStore(options: StoreOptions): Store {
+  const log = slowQueryLog();
   if (options.databaseUrl?.startsWith('postgres')) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
     return { db, reader: db, dialect: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -45,7 +57,7 @@ export function openStore(options: StoreOptions): Store {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
-  database.pragma('cache_size = -65536');
+  database.pragma('cache_size = -32768');
   // Kysely prepares every query anew; for batch statements with thousands of
   // parameters that costs more than running them. Statements are cached by SQL
   // text (Kysely runs one query at a time on this connection, so none is busy).
@@ -62,7 +74,7 @@ export function openStore(options: StoreOptions): Store {
       return statement;
     },
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }), log });
   let reader: Db | undefined;
   return {
     db,
