@@ -2,14 +2,10 @@
 // every link and the pixel tokenised, handed to a null transport. Measured as
 // the sending job does it (SendingService.compose), then through the whole job
 // (database batches included) on SQLite and, with TEST_DATABASE_URL, PostgreSQL.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { prepareMessage } from '../src/domain/render.js';
+import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 
@@ -22,9 +18,9 @@ function html20k(): string {
   return `<html><body>${links.slice(0, 10).join('')}${body}${links.slice(10).join('')}<a href="{{unsubscribeUrl}}">unsubscribe</a></body></html>`;
 }
 
-async function one(label: string, databaseUrl: string | undefined): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tg-bench-render-'));
-  const config = loadConfig({}, { dataDir, databaseUrl, adminKey: 'bench', secrets: ['bench-secret'], transport: 'null', logLevel: 'warn' });
+async function one(label: DialectName): Promise<void> {
+  const database = await freshDatabase(label);
+  const config = loadConfig({}, { dataDir: database.dataDir, databaseUrl: database.databaseUrl, adminKey: 'bench', secrets: ['bench-secret'], transport: 'null', logLevel: 'warn' });
   const ctx = await createContext(config);
   try {
     const project = await ctx.projects.create('bench');
@@ -54,24 +50,12 @@ async function one(label: string, databaseUrl: string | undefined): Promise<void
     console.log(`render ${label} sending job: ${Math.round(jobRate)} messages/s (${done.delivered} delivered, ${done.tracked} tracked, ${done.untracked} untracked, null transport)`);
   } finally {
     await ctx.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
   }
 }
 
 export async function run(): Promise<void> {
-  await one('sqlite', undefined);
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) return;
-  const name = `tg_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    await one('postgres', url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  await one('sqlite');
+  if (process.env.TEST_DATABASE_URL) await one('postgres');
+  else console.log('render postgres: skipped (set TEST_DATABASE_URL)');
 }

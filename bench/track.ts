@@ -3,13 +3,10 @@
 // a constant 302, same machine, same load generator; the ratio is the figure.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { signToken } from '../src/domain/token.js';
 import { openStore } from '../src/store/database.js';
+import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -71,8 +68,9 @@ function load(port: number, paths: string[]): Promise<autocannon.Result> {
   });
 }
 
-async function benchServer(label: string, databaseUrl: string | undefined): Promise<{ rps: number; p50: number; p99: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tg-bench-track-'));
+async function benchServer(label: DialectName): Promise<{ rps: number; p50: number; p99: number }> {
+  const database = await freshDatabase(label);
+  const { dataDir, databaseUrl } = database;
   const port = 18000 + Math.floor(Math.random() * 1000);
   const env: Record<string, string> = { TRACKGUARD_DATA_DIR: dataDir, TRACKGUARD_ADMIN_KEY: ADMIN, TRACKGUARD_SECRET: SECRET };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
@@ -120,7 +118,7 @@ async function benchServer(label: string, databaseUrl: string | undefined): Prom
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
   }
 }
 
@@ -139,38 +137,14 @@ async function benchBare(): Promise<number> {
   }
 }
 
-async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) return undefined;
-  const name = `tg_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 export async function run(): Promise<void> {
   const bare = await benchBare();
-  const sqlite = await benchServer('sqlite', undefined);
+  const sqlite = await benchServer('sqlite');
   console.log(`track sqlite: ratio to bare node:http = ${(sqlite.rps / bare).toFixed(2)}`);
-  const database = await freshPgDatabase();
-  if (database) {
-    try {
-      const postgres = await benchServer('postgres', database.url);
-      console.log(`track postgres: ratio to bare node:http = ${(postgres.rps / bare).toFixed(2)}`);
-    } finally {
-      await database.drop();
-    }
+  if (!process.env.TEST_DATABASE_URL) {
+    console.log('track postgres: skipped (set TEST_DATABASE_URL)');
+    return;
   }
+  const postgres = await benchServer('postgres');
+  console.log(`track postgres: ratio to bare node:http = ${(postgres.rps / bare).toFixed(2)}`);
 }
