@@ -13,6 +13,7 @@ import { HousekeepingService } from './services/housekeeping.service.js';
 import { InjectionRuleService } from './services/injection-rules.service.js';
 import { JobRunner } from './services/jobs.js';
 import { MessageService } from './services/messages.service.js';
+import { PrivacyService } from './services/privacy.service.js';
 import { ProjectService } from './services/projects.service.js';
 import { ScoringService } from './services/scoring.service.js';
 import { SegmentService } from './services/segments.service.js';
@@ -48,6 +49,7 @@ export interface AppContext {
   campaigns: CampaignService;
   webEvents: WebEventService;
   housekeeping: HousekeepingService;
+  privacy: PrivacyService;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const housekeeping = new HousekeepingService(db, clock, config, projects, jobs);
   handlers.housekeeping = { step: (job) => housekeeping.step(job) };
   const webEvents = new WebEventService(db, clock, projects, events);
+  const privacy = new PrivacyService(db, consent, scoring, events);
   return {
     config,
     store,
@@ -106,6 +109,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     campaigns,
     webEvents,
     housekeeping,
+    privacy,
     async close() {
       await jobs.stop();
       await events.close();

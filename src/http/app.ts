@@ -11,6 +11,7 @@ import { exportRoutes } from './api/exports.routes.js';
 import { formRoutes } from './api/forms.routes.js';
 import { injectionRuleRoutes } from './api/injection-rules.routes.js';
 import { messageRoutes } from './api/messages.routes.js';
+import { privacyRoutes } from './api/privacy.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { scoreModelRoutes } from './api/score-models.routes.js';
 import { sendingRoutes } from './api/sendings.routes.js';
@@ -82,6 +83,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     api.addHook('onRequest', bearerAuth(ctx.projects));
     projectRoutes(api, ctx);
     contactRoutes(api, ctx);
+    privacyRoutes(api, ctx);
     groupRoutes(api, ctx);
     scoreModelRoutes(api, ctx);
     messageRoutes(api, ctx);
