@@ -17,7 +17,9 @@ const tokenArb: fc.Arbitrary<TrackingToken> = fc.record({
     fc.record({ contactId: fc.oneof(fc.integer({ min: 1, max: 10_000_000 }), fc.maxSafeNat()) }),
     fc.record({ nonce: nonceArb }),
   ),
-});
+  // Optional, kept to 100 ms: generated as multiples so the round trip is exact.
+  sentAfterMs: fc.option(fc.integer({ min: 0, max: 10_000_000 }).map((n) => n * 100), { nil: undefined }),
+}, { requiredKeys: ['kind', 'sendingId', 'linkIdx', 'recipient'] });
 
 describe('tracking token', () => {
   it('round-trips every payload', () => {

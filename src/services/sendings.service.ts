@@ -297,9 +297,18 @@ export class SendingService {
   }
 
   /** Renders one recipient's message with its tracking links, pixel, footer and unsubscribe headers. */
-  compose(project: Project, message: Message, prepared: PreparedMessage, sending: Pick<Sending, 'id'>, contact: Contact, recipient: TokenRecipient): OutgoingMessage {
+  compose(
+    project: Project,
+    message: Message,
+    prepared: PreparedMessage,
+    sending: Pick<Sending, 'id' | 'startedAt'>,
+    contact: Contact,
+    recipient: TokenRecipient,
+  ): OutgoingMessage {
     const base = this.config.publicUrl;
     const secret = this.config.secrets[0]!;
+    // When this recipient's message leaves, relative to the sending's start: tells instant scanner clicks apart.
+    const sentAfterMs = Math.max(0, this.clock() - (sending.startedAt ?? this.clock()));
     const pageUrl = (purpose: LinkPurpose) => contactPageUrl(this.config, purpose, project.id, contact.id);
     const urls = { unsubscribeUrl: pageUrl('unsubscribe'), trackingOptOutUrl: pageUrl('tracking-optout'), profileUrl: pageUrl('profile') };
     const withFooter = message.channel === 'email' && project.settings.tracking.enabled && project.settings.tracking.optOutFooter;
@@ -308,8 +317,8 @@ export class SendingService {
       message: { id: message.id, name: message.name },
       sending: { id: sending.id },
       urls,
-      clickUrl: (linkIdx) => `${base}/t/c/${signToken(secret, { kind: 'click', sendingId: sending.id, linkIdx, recipient })}`,
-      openUrl: message.channel === 'email' ? `${base}/t/o/${signToken(secret, { kind: 'open', sendingId: sending.id, linkIdx: 0, recipient })}` : null,
+      clickUrl: (linkIdx) => `${base}/t/c/${signToken(secret, { kind: 'click', sendingId: sending.id, linkIdx, recipient, sentAfterMs })}`,
+      openUrl: message.channel === 'email' ? `${base}/t/o/${signToken(secret, { kind: 'open', sendingId: sending.id, linkIdx: 0, recipient, sentAfterMs })}` : null,
       footerHtml: withFooter
         ? `<p style="font-size:12px;color:#555">You can refuse the tracking of your opens and clicks: <a href="${urls.trackingOptOutUrl}">tracking preferences</a>.</p>`
         : null,

@@ -100,7 +100,8 @@ export class TrackingService {
       // Rule 4: consent is checked again now; a withdrawn contact's hit is anonymous.
       if (consent.exists && isTracked({ hasTrackingConsent: consent.value }, project.settings.tracking)) contactId = token.recipient.contactId;
     }
-    const classified = classifyHit({ kind, userAgent: request.userAgent, headers: request.headers, deliveredAt: info.startedAt, now });
+    const deliveredAt = info.startedAt === null ? null : info.startedAt + (token.sentAfterMs ?? 0);
+    const classified = classifyHit({ kind, userAgent: request.userAgent, headers: request.headers, deliveredAt, now });
     const counted = request.method !== 'HEAD' && classified.count;
     if (counted) {
       const identified = contactId !== null;

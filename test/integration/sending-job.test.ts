@@ -70,6 +70,38 @@ for (const dialect of dialects()) {
     });
   });
 
+  describe(`instant clicks (${dialect})`, () => {
+    it("flags a click within 2 s of that recipient's delivery as machine, even late in a long sending", async () => {
+      const database = await freshDatabase(dialect);
+      let now = Date.UTC(2026, 10, 29, 9, 0, 0);
+      const clock = () => now;
+      const config = loadConfig({}, { dataDir: database.dataDir, databaseUrl: database.databaseUrl, adminKey: ADMIN_KEY, secrets: ['s'], logLevel: 'warn' });
+      const ctx = await createContext(config, clock);
+      try {
+        const project = await ctx.projects.create('instant');
+        await ctx.contacts.merge(project.id, Array.from({ length: 250 }, (_, i) => ({ email: `i${i}@example.com` })), { source: 'test' });
+        const { message } = await ctx.messages.create(project.id, { channel: 'email', name: 'n', communicationType: 'newsletter', subject: 'S', html: '<a href="https://example.com/">x</a>' });
+        const sending = await ctx.sendings.create(project.id, { messageId: message.id, target: { all: true } });
+        await ctx.jobs.runOnce(); // first batch of 200 at T0
+        now += 60_000;
+        await drain(ctx); // the last 50 a minute later
+        const last = readFileSync(join(config.dataDir, 'outbox', String(sending.id), '250.eml'), 'utf8').replace(/=\r?\n/g, '');
+        const token = /\/t\/c\/([A-Za-z0-9_-]+)/.exec(last)![1]!;
+        const request = { method: 'GET', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', ip: '192.0.2.1', headers: {} };
+        now += 1_000;
+        await ctx.tracking.hit('click', token, request);
+        now += 9_000;
+        await ctx.tracking.hit('click', token, request);
+        await ctx.events.flush();
+        const clicks = await ctx.store.db.selectFrom('events').select('machine').where('type', '=', 'click').orderBy('id').execute();
+        expect(clicks.map((c) => c.machine)).toEqual([1, 0]);
+      } finally {
+        await ctx.close();
+        await database.drop();
+      }
+    });
+  });
+
   describe(`sending targets and channels (${dialect})`, () => {
     let t: TestApp;
     let pid: string;
