@@ -17,7 +17,6 @@ export interface Config {
   transport: TransportKind;
   smtpUrl: string | undefined;
   webhookUrl: string | undefined;
-  queueUrl: string | undefined;
   outboxRetentionDays: number;
   /** Fastify's trustProxy: whether X-Forwarded-For names the client (behind a reverse proxy). */
   trustProxy: boolean | string;
@@ -50,7 +49,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     transport,
     smtpUrl: overrides.smtpUrl ?? (env.SMTP_URL || undefined),
     webhookUrl: overrides.webhookUrl ?? (env.TRACKGUARD_WEBHOOK_URL || undefined),
-    queueUrl: overrides.queueUrl ?? (env.TRACKGUARD_QUEUE || undefined),
     outboxRetentionDays: overrides.outboxRetentionDays ?? Number(env.TRACKGUARD_OUTBOX_RETENTION_DAYS ?? 7),
     trustProxy: overrides.trustProxy ?? readTrustProxy(env.TRACKGUARD_TRUST_PROXY),
     fromAddress: overrides.fromAddress ?? env.TRACKGUARD_FROM ?? 'trackguard <no-reply@localhost>',

@@ -39,6 +39,9 @@ program
     await ctx.housekeeping.schedule();
     ctx.jobs.start();
     app.log.info({ database: ctx.store.dialect, publicUrl: config.publicUrl }, 'trackguard ready');
+    if (process.env.TRACKGUARD_QUEUE) {
+      app.log.warn('TRACKGUARD_QUEUE is not supported yet: tracking hits are buffered in the local hit journal (data dir) instead');
+    }
   });
 
 const ledger = program.command('ledger').description('consent-history ledger');
