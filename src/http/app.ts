@@ -48,15 +48,18 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const metrics = createMetrics(ctx.events.stats);
   // Tracking hits are logged at debug only: skip building their log lines otherwise.
   const logTrackingHits = ['debug', 'trace'].includes(ctx.config.logLevel);
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every tracking hit and needs no promise.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
     metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
     // Request logs never carry IP addresses; tracking and form URLs are logged as their pattern only.
-    if (route.startsWith('/t/') && !logTrackingHits) return;
-    const level = route.startsWith('/t/') ? 'debug' : 'info';
-    const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
-    request.log[level]({ method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    const tracking = route.startsWith('/t/');
+    if (!tracking || logTrackingHits) {
+      const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
+      request.log[tracking ? 'debug' : 'info']({ method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    }
+    done();
   });
 
   await app.register(swagger, {
