@@ -73,8 +73,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const sendings = new SendingService(db, clock, config, projects, messages, transport, jobs, groupMembers);
   handlers.sending = { step: (job) => sendings.step(job), failed: (job, error) => sendings.failed(job, error) };
   const journalDir = join(config.dataDir, 'journal');
-  await EventWriter.replay(db, journalDir);
-  const events = new EventWriter(db, new HitJournal(journalDir));
+  await EventWriter.replay(db, store.runBatch, journalDir);
+  const events = new EventWriter(db, store.runBatch, new HitJournal(journalDir));
   const injectionRules = new InjectionRuleService(db, clock, store.reader);
   const tracking = new TrackingService(store.reader, clock, config, projects, consent, injectionRules, events);
   const reports = new ReportService(db, projects, sendings);

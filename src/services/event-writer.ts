@@ -1,6 +1,6 @@
-import type { Insertable } from 'kysely';
+import type { CompiledQuery, Insertable } from 'kysely';
 import type { Db } from '../store/database.js';
-import { bulkInsert } from '../store/bulk.js';
+import { compileBulkInsert } from '../store/bulk.js';
 import { HitJournal, type JournalBatch } from '../store/hit-journal.js';
 import type { EventTable } from '../store/schema.js';
 
@@ -49,6 +49,7 @@ export class EventWriter {
 
   constructor(
     private readonly db: Db,
+    private readonly runBatch: BatchRunner,
     private readonly journal: HitJournal<NewEvent>,
   ) {}
 
@@ -92,14 +93,14 @@ export class EventWriter {
    * Applies the batches of journals left by processes that died, skipping the
    * batches their transactions recorded as committed. Run at start-up.
    */
-  static async replay(db: Db, journalDir: string): Promise<number> {
+  static async replay(db: Db, runBatch: BatchRunner, journalDir: string): Promise<number> {
     let applied = 0;
     for (const orphan of await HitJournal.orphans<NewEvent>(journalDir)) {
       const key = HitJournal.metaKey(orphan.name);
       const row = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
       const committed = Number(row?.value ?? 0);
       for (const batch of orphan.batches.filter((b) => b.batch > committed).sort((a, b) => a.batch - b.batch)) {
-        await commitBatch(db, batch.events, key, batch.batch);
+        await runBatch(batchQueries(db, batch.events, key, batch.batch));
         applied += batch.events.length;
       }
       await db.deleteFrom('meta').where('key', '=', key).execute();
@@ -179,7 +180,7 @@ export class EventWriter {
   }
 
   private async commitCounted(batch: Batch): Promise<void> {
-    await commitBatch(this.db, batch.events, this.journal.metaKey, batch.batch);
+    await this.runBatch(batchQueries(this.db, batch.events, this.journal.metaKey, batch.batch));
     this.stats.batches += 1;
     this.stats.events += batch.events.length;
   }
@@ -203,8 +204,14 @@ export class EventWriter {
   }
 }
 
-/** One batch in one transaction: the events, their counters, and the batch number under the journal's key. */
-async function commitBatch(db: Db, events: NewEvent[], journalKey: string, batchId: number): Promise<void> {
+/** Runs compiled statements in one transaction (Store.runBatch). */
+export type BatchRunner = (queries: CompiledQuery[]) => Promise<void>;
+
+/**
+ * One batch's statements, compiled for one transaction: the events, their
+ * counters, and the batch number under the journal's key.
+ */
+function batchQueries(db: Db, events: NewEvent[], journalKey: string, batchId: number): CompiledQuery[] {
   const sendingCounters = new Map<string, { project_id: number; sending_id: number; opens: number; opens_machine: number; clicks: number; clicks_machine: number }>();
   const linkCounters = new Map<string, { project_id: number; sending_id: number; idx: number; clicks: number; clicks_machine: number }>();
   for (const e of events) {
@@ -232,44 +239,48 @@ async function commitBatch(db: Db, events: NewEvent[], journalKey: string, batch
       l.clicks_machine += machine;
     }
   }
-  await db.transaction().execute(async (trx) => {
-    let offset = 0;
-    for (const size of CHUNKS) {
-      for (; events.length - offset >= size; offset += size) {
-        const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
-        await bulkInsert(trx, 'events', EVENT_COLUMNS, rows);
-      }
+  const queries: CompiledQuery[] = [];
+  let offset = 0;
+  for (const size of CHUNKS) {
+    for (; events.length - offset >= size; offset += size) {
+      const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
+      queries.push(compileBulkInsert(db, 'events', EVENT_COLUMNS, rows));
     }
-    for (const s of sendingCounters.values()) {
-      await trx
-        .insertInto('sending_stats')
-        .values(s)
-        .onConflict((oc) =>
-          oc.columns(['project_id', 'sending_id']).doUpdateSet((eb) => ({
-            opens: eb('sending_stats.opens', '+', eb.ref('excluded.opens')),
-            opens_machine: eb('sending_stats.opens_machine', '+', eb.ref('excluded.opens_machine')),
-            clicks: eb('sending_stats.clicks', '+', eb.ref('excluded.clicks')),
-            clicks_machine: eb('sending_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
-          })),
-        )
-        .execute();
-    }
-    for (const l of linkCounters.values()) {
-      await trx
-        .insertInto('link_stats')
-        .values(l)
-        .onConflict((oc) =>
-          oc.columns(['project_id', 'sending_id', 'idx']).doUpdateSet((eb) => ({
-            clicks: eb('link_stats.clicks', '+', eb.ref('excluded.clicks')),
-            clicks_machine: eb('link_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
-          })),
-        )
-        .execute();
-    }
-    await trx
+  }
+  for (const s of sendingCounters.values()) {
+    const query = db
+      .insertInto('sending_stats')
+      .values(s)
+      .onConflict((oc) =>
+        oc.columns(['project_id', 'sending_id']).doUpdateSet((eb) => ({
+          opens: eb('sending_stats.opens', '+', eb.ref('excluded.opens')),
+          opens_machine: eb('sending_stats.opens_machine', '+', eb.ref('excluded.opens_machine')),
+          clicks: eb('sending_stats.clicks', '+', eb.ref('excluded.clicks')),
+          clicks_machine: eb('sending_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+        })),
+      )
+      .compile();
+    queries.push(query);
+  }
+  for (const l of linkCounters.values()) {
+    const query = db
+      .insertInto('link_stats')
+      .values(l)
+      .onConflict((oc) =>
+        oc.columns(['project_id', 'sending_id', 'idx']).doUpdateSet((eb) => ({
+          clicks: eb('link_stats.clicks', '+', eb.ref('excluded.clicks')),
+          clicks_machine: eb('link_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+        })),
+      )
+      .compile();
+    queries.push(query);
+  }
+  queries.push(
+    db
       .insertInto('meta')
       .values({ key: journalKey, value: String(batchId) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(batchId) }))
-      .execute();
-  });
+      .compile(),
+  );
+  return queries;
 }

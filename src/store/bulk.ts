@@ -8,8 +8,8 @@ import type { Database } from './schema.js';
 // dialects) and reused with fresh parameters.
 const texts = new WeakMap<object, Map<string, string>>();
 
-/** Compiles `build()` once per dialect and shape `key`, then runs it with `parameters`. */
-export async function executeShaped<R>(db: Db, key: string, build: () => CompiledQuery, parameters: unknown[]): Promise<R[]> {
+/** Compiles `build()` once per dialect and shape `key`, and returns it with `parameters`. */
+export function compileShaped(db: Db, key: string, build: () => CompiledQuery, parameters: unknown[]): CompiledQuery {
   const adapter = db.getExecutor().adapter;
   let byKey = texts.get(adapter);
   if (!byKey) {
@@ -25,7 +25,12 @@ export async function executeShaped<R>(db: Db, key: string, build: () => Compile
     text = compiled.sql;
     byKey.set(key, text);
   }
-  const result = await db.executeQuery<R>(CompiledQuery.raw(text, parameters));
+  return CompiledQuery.raw(text, parameters);
+}
+
+/** Compiles `build()` once per dialect and shape `key`, then runs it with `parameters`. */
+export async function executeShaped<R>(db: Db, key: string, build: () => CompiledQuery, parameters: unknown[]): Promise<R[]> {
+  const result = await db.executeQuery<R>(compileShaped(db, key, build, parameters));
   return result.rows;
 }
 
@@ -57,4 +62,16 @@ export async function bulkInsert<T extends keyof Database & string>(
     },
     parameters,
   );
+}
+
+/** {@link bulkInsert} compiled but not run, for a batch handed to another executor. */
+export function compileBulkInsert<T extends keyof Database & string>(db: Db, table: T, columns: readonly (keyof Database[T] & string)[], rows: unknown[][]): CompiledQuery {
+  const key = `insert:${table}:${columns.join(',')}:${rows.length}:`;
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const value of row) parameters.push(value);
+  return compileShaped(db, key, () => {
+    const placeholder = Object.fromEntries(columns.map((c) => [c, 0]));
+    const untyped = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+    return untyped.insertInto(table).values(rows.map(() => placeholder)).compile();
+  }, parameters);
 }

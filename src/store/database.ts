@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type KyselyConfig, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import { type CompiledQuery, Kysely, type KyselyConfig, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -18,7 +19,62 @@ export interface Store {
    */
   reader: Db;
   dialect: Dialect;
+  /**
+   * Runs compiled statements in one transaction. On SQLite this happens on a
+   * worker thread with its own connection (the tracking writer's batches),
+   * so the event loop stays free for requests; on PostgreSQL on the pool.
+   */
+  runBatch(queries: CompiledQuery[]): Promise<void>;
   close(): Promise<void>;
+}
+
+async function runInTransaction(db: Db, queries: CompiledQuery[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const query of queries) await trx.executeQuery(query);
+  });
+}
+
+/** A worker thread holding the SQLite connection that batches are written through. */
+function sqliteBatchWriter(file: string): { run(queries: CompiledQuery[]): Promise<void>; close(): Promise<void> } {
+  let worker: Worker | undefined;
+  let next = 0;
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const start = (): Worker => {
+    const created = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file } });
+    created.on('message', (message: { id: number; error?: string }) => {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error === undefined) waiter?.resolve();
+      else waiter?.reject(new Error(message.error));
+    });
+    created.on('error', (error) => {
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+      worker = undefined;
+    });
+    created.unref();
+    return created;
+  };
+  return {
+    run(queries) {
+      worker ??= start();
+      const id = ++next;
+      const payload = queries.map((q) => ({ sql: q.sql, parameters: q.parameters }));
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker!.postMessage({ id, queries: payload });
+      });
+    },
+    async close() {
+      if (!worker) return;
+      const closing = worker;
+      worker = undefined;
+      await new Promise<void>((resolve) => {
+        closing.once('exit', () => resolve());
+        closing.postMessage({ close: true });
+      });
+    },
+  };
 }
 
 // int8 (bigint) and numeric columns come back as numbers: our ids and epoch
@@ -48,7 +104,7 @@ export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl?.startsWith('postgres')) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
-    return { db, reader: db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, reader: db, dialect: 'postgres', runBatch: (queries) => runInTransaction(db, queries), close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, 'trackguard.sqlite');
@@ -76,8 +132,10 @@ export function openStore(options: StoreOptions): Store {
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }), log });
   let reader: Db | undefined;
+  const batches = sqliteBatchWriter(file);
   return {
     db,
+    runBatch: (queries) => batches.run(queries),
     // Opened on first use: the file and its WAL exist by then (migrations ran).
     get reader(): Db {
       if (!reader) {
@@ -89,6 +147,7 @@ export function openStore(options: StoreOptions): Store {
     },
     dialect: 'sqlite',
     close: async () => {
+      await batches.close();
       await reader?.destroy();
       await db.destroy();
     },

@@ -42,8 +42,11 @@ for (const dialect of dialects()) {
       let blocker: Promise<unknown>;
       let client: pg.Client | undefined;
       if (dialect === 'sqlite') {
-        // A long transaction holds the only SQLite connection (as a big import batch would).
-        blocker = t.ctx.store.db.transaction().execute(() => held);
+        // A long write transaction holds SQLite's write lock (as a big import batch would).
+        blocker = t.ctx.store.db.transaction().execute(async (trx) => {
+          await trx.insertInto('meta').values({ key: 'test-lock', value: '1' }).execute();
+          await held;
+        });
       } else {
         client = new pg.Client({ connectionString: t.config.databaseUrl });
         await client.connect();
@@ -74,7 +77,7 @@ for (const dialect of dialects()) {
       writeFileSync(join(dir, name), `${lines.join('\n')}\n{"batch":4,"events":[{"proj`);
       await t.ctx.store.db.insertInto('meta').values({ key: HitJournal.metaKey(name), value: '1' }).execute();
       const before = await count(t);
-      const applied = await EventWriter.replay(t.ctx.store.db, dir);
+      const applied = await EventWriter.replay(t.ctx.store.db, t.ctx.store.runBatch, dir);
       expect(applied).toBe(4);
       expect(await count(t)).toBe(before + 4);
       const nonces = await t.ctx.store.db.selectFrom('events').select('nonce').where('nonce', 'in', ['n1', 'n2', 'n3', 'n12', 'n13']).execute();
@@ -82,7 +85,7 @@ for (const dialect of dialects()) {
       expect(await HitJournal.orphans(dir)).toEqual([]);
       expect(await t.ctx.store.db.selectFrom('meta').select('key').where('key', '=', HitJournal.metaKey(name)).executeTakeFirst()).toBeUndefined();
       // Running it again applies nothing.
-      expect(await EventWriter.replay(t.ctx.store.db, dir)).toBe(0);
+      expect(await EventWriter.replay(t.ctx.store.db, t.ctx.store.runBatch, dir)).toBe(0);
     });
   });
 }
