@@ -3,6 +3,7 @@
 // the batches the database lacks — no hit lost, none counted twice.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/domain/token.js';
@@ -64,6 +65,26 @@ for (const dialect of dialects()) {
       release();
       await blocker;
       await client?.end();
+      await t.ctx.events.flush();
+      expect(await count(t)).toBe(before + 1);
+    });
+
+    it.runIf(dialect === 'sqlite')('answers fast while another process holds the SQLite write lock', async () => {
+      const token = signToken(t.config.secrets[0]!, { kind: 'open', sendingId, linkIdx: 0, recipient: { nonce: 'BBBBBBBBBBA' } });
+      const before = await count(t);
+      // Another connection (as another process would) takes the write lock and keeps it.
+      const other = new SQLite(join(t.config.dataDir, 'trackguard.sqlite'));
+      other.pragma('busy_timeout = 10000');
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        const started = performance.now();
+        const res = await t.app.inject({ method: 'GET', url: `/t/o/${token}`, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux) Firefox/128.0' } });
+        expect(res.statusCode).toBe(200);
+        expect(performance.now() - started).toBeLessThan(1500);
+      } finally {
+        other.exec('COMMIT');
+        other.close();
+      }
       await t.ctx.events.flush();
       expect(await count(t)).toBe(before + 1);
     });
