@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { toMinute } from '../domain/anonymous-event.js';
 import { isTracked } from '../domain/consent.js';
 import { type InjectionRule, applyInjection } from '../domain/injection.js';
 import { classifyHit } from '../domain/machine.js';
@@ -30,8 +31,6 @@ export interface HitRequest {
 
 export type HitOutcome = { found: false } | { found: true; recorded: boolean; location?: string };
 
-/** Anonymous events keep their time to the minute only (rule 5). */
-export const toMinute = (ms: number): number => ms - (ms % 60_000);
 
 /**
  * The tracking hot path: verify the token (HMAC, no database), look up the

@@ -1,10 +1,10 @@
+import { toMinute } from '../domain/anonymous-event.js';
 import { isTracked } from '../domain/consent.js';
 import { normalizeEmail } from '../domain/contact.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Db } from '../store/database.js';
 import type { EventWriter } from './event-writer.js';
 import type { ProjectService } from './projects.service.js';
-import { toMinute } from './tracking.service.js';
 
 export interface WebEventInput {
   email?: string;

@@ -1,10 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import { newNonce } from '../domain/token.js';
 import type { Db } from './database.js';
 
-/** A fresh recipient nonce: random, never stored beside a contact. */
-export function newNonce(): string {
-  return randomBytes(8).toString('base64url');
+/**
+ * Unlinks one (contact, sending) pair's events, optionally only those older
+ * than `before`: no contact, IP or user agent, time cut to the minute, and one
+ * fresh nonce for the pair so unique counts do not move.
+ */
+async function anonymizePair(db: Db, projectId: number, pair: { contact_id: number | null; sending_id: number | null }, before?: number): Promise<number> {
+  let update = db
+    .updateTable('events')
+    .set({ contact_id: null, ip: null, user_agent: null, nonce: pair.sending_id === null ? null : newNonce(), at: sql<number>`at - (at % 60000)` })
+    .where('project_id', '=', projectId)
+    .where('contact_id', '=', pair.contact_id)
+    .where((eb) => (pair.sending_id === null ? eb('sending_id', 'is', null) : eb('sending_id', '=', pair.sending_id)));
+  if (before !== undefined) update = update.where('at', '<', before);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /**
@@ -25,16 +37,7 @@ export async function anonymizeContactEvents(trx: Db, projectId: number, contact
       .where('project_id', '=', projectId)
       .where('contact_id', 'in', chunk)
       .execute();
-    for (const pair of pairs) {
-      const result = await trx
-        .updateTable('events')
-        .set({ contact_id: null, ip: null, user_agent: null, nonce: pair.sending_id === null ? null : newNonce(), at: sql<number>`at - (at % 60000)` })
-        .where('project_id', '=', projectId)
-        .where('contact_id', '=', pair.contact_id)
-        .where((eb) => (pair.sending_id === null ? eb('sending_id', 'is', null) : eb('sending_id', '=', pair.sending_id)))
-        .executeTakeFirst();
-      changed += Number(result.numUpdatedRows);
-    }
+    for (const pair of pairs) changed += await anonymizePair(trx, projectId, pair);
     await trx.deleteFrom('deliveries').where('project_id', '=', projectId).where('contact_id', 'in', chunk).execute();
   }
   return changed;
@@ -56,16 +59,6 @@ export async function anonymizeEventsBefore(db: Db, projectId: number, before: n
     .limit(pairs)
     .execute();
   let changed = 0;
-  for (const pair of old) {
-    const result = await db
-      .updateTable('events')
-      .set({ contact_id: null, ip: null, user_agent: null, nonce: pair.sending_id === null ? null : newNonce(), at: sql<number>`at - (at % 60000)` })
-      .where('project_id', '=', projectId)
-      .where('contact_id', '=', pair.contact_id)
-      .where('at', '<', before)
-      .where((eb) => (pair.sending_id === null ? eb('sending_id', 'is', null) : eb('sending_id', '=', pair.sending_id)))
-      .executeTakeFirst();
-    changed += Number(result.numUpdatedRows);
-  }
+  for (const pair of old) changed += await anonymizePair(db, projectId, pair, before);
   return changed;
 }

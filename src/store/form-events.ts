@@ -1,3 +1,4 @@
+import { toMinute } from '../domain/anonymous-event.js';
 import type { Db } from './database.js';
 
 /** A `form_submit` or `unsubscribe` event; `contact` is set only for a tracked contact (rule 5). */
@@ -24,7 +25,7 @@ export async function insertFormEvent(db: Db, projectId: number, event: FormEven
       contact_id: identified?.id ?? null,
       form_id: event.formId,
       name: event.name,
-      at: identified ? event.at : event.at - (event.at % 60_000),
+      at: identified ? event.at : toMinute(event.at),
       machine: 0,
       ip: identified?.ip ?? null,
       user_agent: identified?.userAgent ?? null,
