@@ -2,6 +2,7 @@
 // or lets an old import overwrite a newer refusal. Every rule of SPEC §2 that is pure lives in these tests.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrownAppError } from '../../test/helpers/app-error.js';
 import {
   type ConsentState,
   consentAction,
@@ -13,22 +14,11 @@ import {
   type TrackingSettings,
   trackingStatus,
 } from './consent.js';
-import { AppError } from './errors.js';
 
 const off: TrackingSettings = { enabled: false, mode: 'opt-out' };
 const offOptIn: TrackingSettings = { enabled: false, mode: 'opt-in' };
 const optOut: TrackingSettings = { enabled: true, mode: 'opt-out' };
 const optIn: TrackingSettings = { enabled: true, mode: 'opt-in' };
-
-function thrownBy(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('isTracked', () => {
   it.each([
@@ -159,7 +149,7 @@ describe('parseConsentValue', () => {
   });
 
   it.each([2, -1, 0.5, 'maybe', '10', 'tru', [], {}, [true], Number.NaN])('%j is rejected as InvalidConsentValue naming the field', (input) => {
-    const error = thrownBy(() => parseConsentValue(input));
+    const error = thrownAppError(() => parseConsentValue(input));
     expect(error.code).toBe('InvalidConsentValue');
     expect(error.status).toBe(400);
     expect(error.errors[0]?.field).toBe('hasTrackingConsent');
@@ -209,7 +199,7 @@ describe('parseConsentDate', () => {
     '2026-03-04T',
     '1700000000000',
   ])('%j is rejected as InvalidConsentDate naming the field', (input) => {
-    const error = thrownBy(() => parseConsentDate(input, now));
+    const error = thrownAppError(() => parseConsentDate(input, now));
     expect(error.code).toBe('InvalidConsentDate');
     expect(error.status).toBe(400);
     expect(error.errors[0]?.field).toBe('dtTrackingConsent');
@@ -219,14 +209,14 @@ describe('parseConsentDate', () => {
     const at = (ms: number) => new Date(ms).toISOString();
     expect(parseConsentDate(at(now + FUTURE_SKEW_MS), now)).toBe(now + FUTURE_SKEW_MS);
     expect(parseConsentDate(at(now + 60_000), now)).toBe(now + 60_000);
-    const error = thrownBy(() => parseConsentDate(at(now + FUTURE_SKEW_MS + 1000), now));
+    const error = thrownAppError(() => parseConsentDate(at(now + FUTURE_SKEW_MS + 1000), now));
     expect(error.code).toBe('FutureConsentDate');
     expect(error.status).toBe(400);
-    expect(thrownBy(() => parseConsentDate('2026-06-16', now)).code).toBe('FutureConsentDate');
+    expect(thrownAppError(() => parseConsentDate('2026-06-16', now)).code).toBe('FutureConsentDate');
   });
 
   it('names the field it was given', () => {
-    expect(thrownBy(() => parseConsentDate('nope', now, 'date')).errors[0]?.field).toBe('date');
+    expect(thrownAppError(() => parseConsentDate('nope', now, 'date')).errors[0]?.field).toBe('date');
   });
 
   it('any instant up to now round-trips through its ISO 8601 form', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import { thrownAppError } from '../../test/helpers/app-error.js';
 import { csvCell, detectDelimiter, isBlankRow, parseDelimiter, parseMapping, resolveColumns, rowToRecord } from './import-mapping.js';
-
-function mapError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('parseMapping', () => {
   it('reads Column:target pairs and canonicalises target case', () => {
@@ -27,17 +17,17 @@ describe('parseMapping', () => {
   });
 
   it('rejects an unknown target on the map field', () => {
-    const error = mapError(() => parseMapping('E-mail:mail'));
+    const error = thrownAppError(() => parseMapping('E-mail:mail'));
     expect(error.status).toBe(400);
     expect(error.errors[0]?.field).toBe('map');
     expect(error.message).toContain('unknown target "mail"');
   });
 
   it('rejects a pair without a colon, an empty mapping and a target mapped twice', () => {
-    expect(mapError(() => parseMapping('email')).errors[0]?.field).toBe('map');
-    expect(mapError(() => parseMapping(' , ')).errors[0]?.field).toBe('map');
-    expect(mapError(() => parseMapping('a:email,b:email')).message).toContain('mapped twice');
-    expect(mapError(() => parseMapping('a:fields.')).message).toContain('unknown target');
+    expect(thrownAppError(() => parseMapping('email')).errors[0]?.field).toBe('map');
+    expect(thrownAppError(() => parseMapping(' , ')).errors[0]?.field).toBe('map');
+    expect(thrownAppError(() => parseMapping('a:email,b:email')).message).toContain('mapped twice');
+    expect(thrownAppError(() => parseMapping('a:fields.')).message).toContain('unknown target');
   });
 });
 
@@ -55,7 +45,7 @@ describe('delimiters', () => {
     expect(parseDelimiter(',')).toBe(',');
     expect(parseDelimiter('semicolon')).toBe(';');
     expect(parseDelimiter('\t')).toBe('\t');
-    expect(mapError(() => parseDelimiter('|')).errors[0]?.field).toBe('delimiter');
+    expect(thrownAppError(() => parseDelimiter('|')).errors[0]?.field).toBe('delimiter');
   });
 });
 
@@ -69,8 +59,8 @@ describe('resolveColumns', () => {
   });
 
   it('refuses a mapped column missing from the header, and a mapping without email or externalId', () => {
-    expect(mapError(() => resolveColumns(['email'], parseMapping('Mail:email'))).message).toContain('"Mail" is not in the header');
-    const noKey = mapError(() => resolveColumns(['a', 'b'], parseMapping('a:phone')));
+    expect(thrownAppError(() => resolveColumns(['email'], parseMapping('Mail:email'))).message).toContain('"Mail" is not in the header');
+    const noKey = thrownAppError(() => resolveColumns(['a', 'b'], parseMapping('a:phone')));
     expect(noKey.errors[0]).toEqual({ field: 'map', reason: 'no column is mapped to email or externalId' });
   });
 
@@ -86,7 +76,7 @@ describe('resolveColumns', () => {
   });
 
   it('without a mapping, a header with no email or externalId column is refused on map', () => {
-    expect(mapError(() => resolveColumns(['name', 'city'], null)).errors[0]?.field).toBe('map');
+    expect(thrownAppError(() => resolveColumns(['name', 'city'], null)).errors[0]?.field).toBe('map');
   });
 });
 
