@@ -8,10 +8,12 @@ import { ImportService } from './services/imports.service.js';
 import { EventWriter } from './services/event-writer.js';
 import { BiExportService } from './services/bi-export.service.js';
 import { CampaignService } from './services/campaigns.service.js';
+import { ConsentDashboardService } from './services/consent-dashboard.service.js';
 import { ExportService } from './services/exports.service.js';
 import { HousekeepingService } from './services/housekeeping.service.js';
 import { InjectionRuleService } from './services/injection-rules.service.js';
 import { JobRunner } from './services/jobs.js';
+import { MessagePreviewService } from './services/message-preview.service.js';
 import { MessageService } from './services/messages.service.js';
 import { PrivacyService } from './services/privacy.service.js';
 import { ProjectService } from './services/projects.service.js';
@@ -50,6 +52,8 @@ export interface AppContext {
   webEvents: WebEventService;
   housekeeping: HousekeepingService;
   privacy: PrivacyService;
+  messagePreview: MessagePreviewService;
+  consentDashboard: ConsentDashboardService;
   close(): Promise<void>;
 }
 
@@ -86,6 +90,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
   handlers.housekeeping = { step: (job) => housekeeping.step(job) };
   const webEvents = new WebEventService(db, clock, projects, events);
   const privacy = new PrivacyService(db, consent, scoring, events);
+  const messagePreview = new MessagePreviewService(db, projects, messages, sendings);
+  const consentDashboard = new ConsentDashboardService(db, clock, projects);
   return {
     config,
     store,
@@ -110,6 +116,8 @@ export async function createContext(config: Config, clock: () => number = Date.n
     webEvents,
     housekeeping,
     privacy,
+    messagePreview,
+    consentDashboard,
     async close() {
       await jobs.stop();
       await events.close();

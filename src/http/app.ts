@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context.js';
 import { campaignRoutes } from './api/campaigns.routes.js';
 import { contactRoutes } from './api/contacts.routes.js';
+import { dashboardRoutes } from './api/dashboards.routes.js';
 import { groupRoutes } from './api/groups.routes.js';
 import { importRoutes } from './api/imports.routes.js';
 import { eventRoutes } from './api/events.routes.js';
@@ -11,6 +12,7 @@ import { exportRoutes } from './api/exports.routes.js';
 import { formRoutes } from './api/forms.routes.js';
 import { injectionRuleRoutes } from './api/injection-rules.routes.js';
 import { messageRoutes } from './api/messages.routes.js';
+import { previewRoutes } from './api/previews.routes.js';
 import { privacyRoutes } from './api/privacy.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { scoreModelRoutes } from './api/score-models.routes.js';
@@ -97,6 +99,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     injectionRuleRoutes(api, ctx);
     formRoutes(api, ctx);
     importRoutes(api, ctx);
+    previewRoutes(api, ctx);
+    dashboardRoutes(api, ctx);
   });
   return app;
 }

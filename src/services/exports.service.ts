@@ -1,3 +1,4 @@
+import { isTracked, type TrackingSettings } from '../domain/consent.js';
 import type { Db } from '../store/database.js';
 
 const PAGE = 2000;
@@ -15,7 +16,12 @@ export function csvCell(value: unknown): string {
 export class ExportService {
   constructor(private readonly db: Db) {}
 
-  async *sendingEvents(projectId: number, sendingId: number, format: 'csv' | 'ndjson'): AsyncGenerator<string> {
+  /**
+   * A sending's events. An event still identified but whose contact is
+   * untracked now (withdrawal without anonymising the past) is exported
+   * without its contact: the results page never shows an untracked contact.
+   */
+  async *sendingEvents(projectId: number, sendingId: number, format: 'csv' | 'ndjson', tracking: TrackingSettings): AsyncGenerator<string> {
     if (format === 'csv') yield `${COLUMNS.join(',')}\n`;
     let after = 0;
     for (;;) {
@@ -25,7 +31,7 @@ export class ExportService {
         .leftJoin('sending_links as l', (join) =>
           join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'),
         )
-        .select(['e.id', 'e.type', 'e.at', 'e.sending_id', 'e.message_id', 'l.url', 'e.channel', 'e.contact_id', 'c.email', 'e.device', 'e.machine'])
+        .select(['e.id', 'e.type', 'e.at', 'e.sending_id', 'e.message_id', 'l.url', 'e.channel', 'e.contact_id', 'c.id as known_contact', 'c.email', 'c.has_tracking_consent', 'e.device', 'e.machine'])
         .where('e.project_id', '=', projectId)
         .where('e.sending_id', '=', sendingId)
         .where('e.id', '>', after)
@@ -34,6 +40,7 @@ export class ExportService {
         .execute();
       let chunk = '';
       for (const row of rows) {
+        const identified = row.contact_id !== null && row.known_contact !== null && isTracked({ hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1 }, tracking);
         const record = {
           eventId: String(row.id),
           type: row.type,
@@ -42,8 +49,8 @@ export class ExportService {
           messageId: row.message_id === null ? null : String(row.message_id),
           linkUrl: row.url,
           channel: row.channel,
-          contactId: row.contact_id === null ? null : String(row.contact_id),
-          email: row.contact_id === null ? null : row.email,
+          contactId: identified ? String(row.contact_id) : null,
+          email: identified ? row.email : null,
           device: row.device,
           machine: row.machine === 1,
         };

@@ -150,6 +150,25 @@ export class FormService {
     if (!(await deleteForm(this.db, projectId, formId))) throw notFound('Form', formId);
   }
 
+  /**
+   * The form an admin preview renders: a saved form with unsaved changes laid
+   * over it, or a draft of a new one. Checked as saving would check it.
+   */
+  async previewForm(projectId: number, input: { formId?: number | undefined; kind?: FormKind | undefined } & Omit<FormPatch, 'name'>): Promise<{ project: Project; form: PageForm }> {
+    const project = await this.projects.get(projectId);
+    let form: PageForm;
+    if (input.formId !== undefined) {
+      const saved = await this.get(projectId, input.formId);
+      if (input.kind !== undefined && input.kind !== saved.kind) throw badInput('kind', `form ${saved.id} is a ${saved.kind} form`);
+      form = { id: saved.id, kind: saved.kind, spec: specOf(input, saved.spec) };
+    } else {
+      if (input.kind === undefined) throw badInput('kind', 'give the kind of the new form, or formId');
+      form = { id: 0, kind: input.kind, spec: specOf(input) };
+    }
+    checkSpec(form.kind, form.spec);
+    return { project, form };
+  }
+
   /** The public URL of a form's page, for subscription forms (the others are per-contact signed links). */
   urlOf(form: Form): string | undefined {
     return form.kind === 'subscription' ? subscriptionFormUrl(this.config, form.id) : undefined;

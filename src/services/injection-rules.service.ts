@@ -1,8 +1,36 @@
-import { AppError, notFound } from '../domain/errors.js';
-import { type InjectionRule, validateInjectionRule } from '../domain/injection.js';
+import { AppError, badInput, notFound } from '../domain/errors.js';
+import { applyInjection, type InjectionContext, type InjectionRule, validateInjectionRule } from '../domain/injection.js';
 import type { Db } from '../store/database.js';
 
 export type InjectionRuleInput = Omit<InjectionRule, 'id'>;
+
+export interface InjectionExampleInput {
+  /** A saved rule, or a draft body (as POST would take it); exactly one. */
+  ruleId?: number | undefined;
+  rule?: unknown;
+  url: string;
+  channel?: string | undefined;
+  communicationType?: string | undefined;
+  /** Whose values fill the tracked click; a sample contact when absent. */
+  contactId?: number | undefined;
+}
+
+export interface InjectionExample {
+  url: string;
+  /** Whether the rule's domains, channels and communication types match this click at all. */
+  matches: boolean;
+  /** The destination a tracked contact's click is redirected to. */
+  tracked: string;
+  /** The destination an anonymous click is redirected to: contact-level values are never filled. */
+  anonymous: string;
+  /** Parameters of the rule that an anonymous click does not get. */
+  withheldFromAnonymous: string[];
+  contact: { id: number; email: string | null } | null;
+}
+
+/** Sample values for the example of a tracked click when no contact is chosen. */
+const SAMPLE_CONTACT = { id: 42, email: 'name@example.com', fields: { firstName: 'Ana' } };
+
 
 /** Injection rules (SPEC §11) and the cached view the click path reads. */
 export class InjectionRuleService {
@@ -29,6 +57,47 @@ export class InjectionRuleService {
       params: rule.params,
       autoApply: rule.autoApply ?? true,
       onlyTrackedContacts: rule.onlyTrackedContacts ?? true,
+    };
+  }
+
+  /**
+   * What a rule (saved or draft) does to one destination: the URL a tracked
+   * click and an anonymous click are redirected to, computed by the very
+   * function the click path uses. A rule chosen on a message applies even
+   * without auto-apply, so the example applies it either way.
+   */
+  async example(projectId: number, input: InjectionExampleInput): Promise<InjectionExample> {
+    if ((input.ruleId === undefined) === (input.rule === undefined)) throw badInput('rule', 'give either ruleId or a draft rule');
+    const rule: InjectionRule = input.ruleId !== undefined ? await this.get(projectId, input.ruleId) : { id: 0, ...this.validate(input.rule) };
+    if (!/^https?:\/\/[^\s]+$/i.test(input.url) || !URL.canParse(input.url)) {
+      throw badInput('url', 'must be an absolute http(s) URL, like https://shop.example.com/sale');
+    }
+    let contact: InjectionContext['contact'] = SAMPLE_CONTACT;
+    if (input.contactId !== undefined) {
+      contact = await this.contactValues(projectId, input.contactId);
+      if (!contact) throw notFound('Contact', input.contactId);
+    }
+    const base = {
+      channel: input.channel ?? rule.channels?.[0] ?? 'email',
+      communicationType: input.communicationType ?? rule.communicationTypes?.[0] ?? 'newsletter',
+      message: { id: 0, name: 'Example message' },
+      sending: { id: 0 },
+    };
+    const applied = [{ ...rule, autoApply: true }];
+    const tracked = applyInjection(input.url, applied, { ...base, contact, tracked: true });
+    const anonymous = applyInjection(input.url, applied, { ...base, contact: null, tracked: false });
+    const anonymousCtx = { ...base, contact: null, tracked: false };
+    // One parameter at a time, as an anonymous click would get it: unchanged means withheld.
+    const alone = (params: InjectionRule['params'], onlyTrackedContacts: boolean) =>
+      applyInjection(input.url, [{ ...rule, autoApply: true, onlyTrackedContacts, params }], anonymousCtx) !== input.url;
+    const matches = alone([{ name: '_probe', value: '1' }], false);
+    return {
+      url: input.url,
+      matches,
+      tracked,
+      anonymous,
+      withheldFromAnonymous: matches ? rule.params.filter((p) => !alone([p], rule.onlyTrackedContacts)).map((p) => p.name) : [],
+      contact: input.contactId !== undefined && contact ? { id: contact.id, email: contact.email } : null,
     };
   }
 

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { trackedSql } from '../domain/consent.js';
 import type { Db } from '../store/database.js';
-import type { ProjectService } from './projects.service.js';
+import { uniqueRecipients } from '../store/dashboard-stats.js';
+import type { Project, ProjectService } from './projects.service.js';
 import type { SendingService } from './sendings.service.js';
 
 const HOUR = 3_600_000;
@@ -15,9 +16,18 @@ export interface SendingReport {
   clicks: { total: number; unique: number; machine: number; human: number };
   links: { url: string; total: number; unique: number; machine: number }[];
   timeline: { at: string; opens: number; clicks: number }[];
-  contacts: { contactId: string; email: string | null; opens: number; clicks: number }[];
+  contacts: ReportContact[];
   contactsTruncated: boolean;
   legend: { untrackedContacts: number; text: string };
+  /** Events of identified (tracked) recipients vs anonymous ones; they add up to the totals. */
+  tracking: { opens: { tracked: number; anonymous: number }; clicks: { tracked: number; anonymous: number } };
+}
+
+export interface ReportContact {
+  contactId: string;
+  email: string | null;
+  opens: number;
+  clicks: number;
 }
 
 /**
@@ -38,15 +48,12 @@ export class ReportService {
     const scope = { project_id: projectId, sending_id: sendingId };
     const stats = await this.db.selectFrom('sending_stats').selectAll().where('project_id', '=', projectId).where('sending_id', '=', sendingId).executeTakeFirst();
     // An identified event has a contact id and no nonce, an anonymous one the reverse: the two distinct counts add up.
-    const uniques = await this.db
-      .selectFrom('events')
-      .select(['type', sql<number>`COUNT(DISTINCT contact_id) + COUNT(DISTINCT nonce)`.as('unique')])
-      .where('project_id', '=', scope.project_id)
-      .where('sending_id', '=', scope.sending_id)
-      .where('type', 'in', ['open', 'click'])
-      .groupBy('type')
-      .execute();
-    const uniqueOf = (type: string) => Number(uniques.find((u) => u.type === type)?.unique ?? 0);
+    const uniques = await uniqueRecipients(this.db, scope.project_id, [scope.sending_id]);
+    const uniqueOf = (type: string) => uniques.find((u) => u.type === type)?.unique ?? 0;
+    const splitOf = (type: string) => {
+      const u = uniques.find((x) => x.type === type);
+      return { tracked: (u?.events ?? 0) - (u?.anonymous ?? 0), anonymous: u?.anonymous ?? 0 };
+    };
     const links = await this.db
       .selectFrom('sending_links as l')
       .leftJoin('link_stats as s', (join) => join.onRef('s.project_id', '=', 'l.project_id').onRef('s.sending_id', '=', 'l.sending_id').onRef('s.idx', '=', 'l.idx'))
@@ -77,8 +84,40 @@ export class ReportService {
       .groupBy(bucket)
       .orderBy(bucket)
       .execute();
-    // Tracked recipients only, and only while they are still tracked (rule 6).
-    const contacts = await this.db
+    const contacts = await this.trackedContacts(project, sendingId, { limit: REPORT_CONTACTS });
+    const opens = { total: stats?.opens ?? 0, machine: stats?.opens_machine ?? 0 };
+    const clicks = { total: stats?.clicks ?? 0, machine: stats?.clicks_machine ?? 0 };
+    return {
+      sendingId: String(sending.id),
+      status: sending.status,
+      recipients: { targeted: sending.targeted, tracked: sending.tracked, untracked: sending.untracked, delivered: sending.delivered, failed: sending.failed },
+      opens: { ...opens, unique: uniqueOf('open'), human: opens.total - opens.machine },
+      clicks: { ...clicks, unique: uniqueOf('click'), human: clicks.total - clicks.machine },
+      links: links.map((l) => ({
+        url: l.url,
+        total: Number(l.clicks ?? 0),
+        unique: Number(linkUniques.find((u) => u.link_idx === l.idx)?.unique ?? 0),
+        machine: Number(l.clicks_machine ?? 0),
+      })),
+      timeline: timeline.map((t) => ({ at: new Date(Number(t.bucket) * HOUR).toISOString().replace('.000Z', 'Z'), opens: Number(t.opens), clicks: Number(t.clicks) })),
+      contacts: contacts.items,
+      contactsTruncated: contacts.nextCursor !== null,
+      tracking: { opens: splitOf('open'), clicks: splitOf('click') },
+      legend: { untrackedContacts: sending.untracked, text: `${sending.untracked} untracked contact${sending.untracked === 1 ? '' : 's'}` },
+    };
+  }
+
+  /** One page of a sending's tracked contacts with what each did, in id order. */
+  async contactsPage(projectId: number, sendingId: number, page: { cursor?: number | undefined; limit: number }): Promise<{ items: ReportContact[]; nextCursor: string | null }> {
+    const project = await this.projects.get(projectId);
+    await this.sendings.get(projectId, sendingId);
+    return this.trackedContacts(project, sendingId, page);
+  }
+
+  /** Tracked recipients only, and only while they are still tracked (rule 6): an untracked contact is never listed. */
+  private async trackedContacts(project: Project, sendingId: number, page: { cursor?: number | undefined; limit: number }): Promise<{ items: ReportContact[]; nextCursor: string | null }> {
+    const projectId = project.id;
+    let query = this.db
       .selectFrom('deliveries as d')
       .innerJoin('contacts as c', (join) => join.onRef('c.project_id', '=', 'd.project_id').onRef('c.id', '=', 'd.contact_id'))
       .leftJoin(
@@ -100,29 +139,11 @@ export class ReportService {
       .select(['c.id', 'c.email', 'e.opens', 'e.clicks'])
       .where('d.project_id', '=', projectId)
       .where('d.sending_id', '=', sendingId)
-      .where(trackedSql(project.settings.tracking, 'c.has_tracking_consent'))
-      .orderBy('c.id')
-      .limit(REPORT_CONTACTS + 1)
-      .execute();
-    const opens = { total: stats?.opens ?? 0, machine: stats?.opens_machine ?? 0 };
-    const clicks = { total: stats?.clicks ?? 0, machine: stats?.clicks_machine ?? 0 };
-    return {
-      sendingId: String(sending.id),
-      status: sending.status,
-      recipients: { targeted: sending.targeted, tracked: sending.tracked, untracked: sending.untracked, delivered: sending.delivered, failed: sending.failed },
-      opens: { ...opens, unique: uniqueOf('open'), human: opens.total - opens.machine },
-      clicks: { ...clicks, unique: uniqueOf('click'), human: clicks.total - clicks.machine },
-      links: links.map((l) => ({
-        url: l.url,
-        total: Number(l.clicks ?? 0),
-        unique: Number(linkUniques.find((u) => u.link_idx === l.idx)?.unique ?? 0),
-        machine: Number(l.clicks_machine ?? 0),
-      })),
-      timeline: timeline.map((t) => ({ at: new Date(Number(t.bucket) * HOUR).toISOString().replace('.000Z', 'Z'), opens: Number(t.opens), clicks: Number(t.clicks) })),
-      contacts: contacts.slice(0, REPORT_CONTACTS).map((c) => ({ contactId: String(c.id), email: c.email, opens: Number(c.opens ?? 0), clicks: Number(c.clicks ?? 0) })),
-      contactsTruncated: contacts.length > REPORT_CONTACTS,
-      legend: { untrackedContacts: sending.untracked, text: `${sending.untracked} untracked contact${sending.untracked === 1 ? '' : 's'}` },
-    };
+      .where(trackedSql(project.settings.tracking, 'c.has_tracking_consent'));
+    if (page.cursor !== undefined) query = query.where('c.id', '>', page.cursor);
+    const rows = await query.orderBy('c.id').limit(page.limit + 1).execute();
+    const items = rows.slice(0, page.limit).map((c) => ({ contactId: String(c.id), email: c.email, opens: Number(c.opens ?? 0), clicks: Number(c.clicks ?? 0) }));
+    return { items, nextCursor: rows.length > page.limit ? (items.at(-1)?.contactId ?? null) : null };
   }
 
   /** The sendings and events linked to a tracked contact, newest first, for the contact card. */

@@ -14,6 +14,16 @@ export interface ScoreModel {
   updatedAt: number;
 }
 
+export interface ScoreDistribution {
+  modelId: string;
+  contacts: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Contacts whose score is in [from, to). */
+  buckets: { from: number; to: number; count: number }[];
+}
+
 export interface ScoreModelInput {
   name: string;
   rules: unknown;
@@ -73,6 +83,35 @@ export class ScoringService {
     if (patch.rules !== undefined) changes.rules = JSON.stringify(parseRules(patch.rules));
     await this.db.updateTable('score_models').set(changes).where('project_id', '=', projectId).where('id', '=', modelId).execute();
     return this.get(projectId, modelId);
+  }
+
+  /**
+   * How the project's contacts spread over a model's scores: one SQL pass
+   * groups contacts by score, then the scores are cut into at most `buckets`
+   * equal-width ranges [from, to). Untracked contacts score on field rules only.
+   */
+  async distribution(projectId: number, modelId: number, buckets = 10): Promise<ScoreDistribution> {
+    const model = await this.get(projectId, modelId);
+    const project = await this.projects.get(projectId);
+    const options = { projectId, settings: project.settings.tracking, now: this.clock(), dialect: this.dialect, scoreModels: new Map([[String(modelId), model.rules]]) };
+    const score = compileScore(model.rules, options);
+    const rows = await this.db
+      .selectFrom(this.db.selectFrom('contacts as c').select(score.as('score')).where('c.project_id', '=', projectId).as('s'))
+      .select(['s.score', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('s.score')
+      .orderBy('s.score')
+      .execute();
+    const counts = rows.map((r) => ({ score: Number(r.score), n: Number(r.n) }));
+    const contacts = counts.reduce((sum, c) => sum + c.n, 0);
+    if (counts.length === 0) return { modelId: String(modelId), contacts: 0, min: 0, max: 0, mean: 0, buckets: [] };
+    const min = counts[0]!.score;
+    const max = counts[counts.length - 1]!.score;
+    const width = Math.max(1, Math.ceil((max - min + 1) / buckets));
+    const out: ScoreDistribution['buckets'] = [];
+    for (let from = min; from <= max; from += width) out.push({ from, to: from + width, count: 0 });
+    for (const c of counts) out[Math.floor((c.score - min) / width)]!.count += c.n;
+    const mean = counts.reduce((sum, c) => sum + c.score * c.n, 0) / contacts;
+    return { modelId: String(modelId), contacts, min, max, mean: Math.round(mean * 100) / 100, buckets: out };
   }
 
   /** Refuses to delete a model that a group's criteria still use. */

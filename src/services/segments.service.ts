@@ -192,6 +192,21 @@ export class SegmentService {
     return Number(row.n);
   }
 
+  /**
+   * How many contacts an unsaved criteria tree matches now (the builder's live
+   * count): the same compiled predicate a saved group uses, so the same rule 7.
+   */
+  async countCriteria(projectId: number, criteria: unknown): Promise<number> {
+    const predicate = await this.predicate(projectId, criteria);
+    const row = await this.db
+      .selectFrom('contacts as c')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('c.project_id', '=', projectId)
+      .where(predicate)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** One page of a group's contacts in id order. */
   async contacts(projectId: number, groupId: number, page: { cursor?: number; limit: number }): Promise<{ items: Contact[]; nextCursor: string | null }> {
     if (page.limit < 1 || page.limit > 1000) throw new AppError('InvalidInput', 400, 'limit: must be 1 to 1000');

@@ -1,6 +1,6 @@
-import type { Selectable, SelectQueryBuilder } from 'kysely';
+import { type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { Config } from '../config.js';
-import { isTracked } from '../domain/consent.js';
+import { isTracked, trackedSql } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
 import { notFound } from '../domain/errors.js';
 import { type PreparedMessage, prepareMessage, renderMessage } from '../domain/render.js';
@@ -155,6 +155,25 @@ export class SendingService {
     return this.get(projectId, id);
   }
 
+  /**
+   * Who a sending of this message to `target` would reach now, split by the
+   * one tracked predicate: what the app shows before a sending is confirmed.
+   */
+  async countRecipients(projectId: number, messageId: number, target: SendingTarget): Promise<{ targeted: number; tracked: number; untracked: number }> {
+    const project = await this.projects.get(projectId);
+    const message = await this.messages.get(projectId, messageId);
+    const targetQuery = await this.targetFilter(project, target);
+    const row = await targetQuery(this.db, message.channel)
+      .select((eb) => [
+        eb.fn.countAll<number>().as('targeted'),
+        sql<number>`SUM(CASE WHEN ${trackedSql(project.settings.tracking, 'contacts.has_tracking_consent')} THEN 1 ELSE 0 END)`.as('tracked'),
+      ])
+      .executeTakeFirstOrThrow();
+    const targeted = Number(row.targeted);
+    const tracked = Number(row.tracked ?? 0);
+    return { targeted, tracked, untracked: targeted - tracked };
+  }
+
   async get(projectId: number, sendingId: number): Promise<Sending> {
     const row = await this.db.selectFrom('sendings').selectAll().where('project_id', '=', projectId).where('id', '=', sendingId).executeTakeFirst();
     if (!row) throw notFound('Sending', sendingId);
@@ -296,6 +315,12 @@ export class SendingService {
       .execute();
   }
 
+  /** A recipient's open pixel (`linkIdx` 0) or click link for destination `linkIdx`. */
+  trackingUrl(kind: 'open' | 'click', sendingId: number, linkIdx: number, recipient: TokenRecipient, sentAfterMs = 0): string {
+    const token = signToken(this.config.secrets[0]!, { kind, sendingId, linkIdx, recipient, sentAfterMs });
+    return `${this.config.publicUrl}/t/${kind === 'open' ? 'o' : 'c'}/${token}`;
+  }
+
   /** Renders one recipient's message with its tracking links, pixel, footer and unsubscribe headers. */
   compose(
     project: Project,
@@ -305,8 +330,6 @@ export class SendingService {
     contact: Contact,
     recipient: TokenRecipient,
   ): OutgoingMessage {
-    const base = this.config.publicUrl;
-    const secret = this.config.secrets[0]!;
     // When this recipient's message leaves, relative to the sending's start: tells instant scanner clicks apart.
     const sentAfterMs = Math.max(0, this.clock() - (sending.startedAt ?? this.clock()));
     const pageUrl = (purpose: LinkPurpose) => contactPageUrl(this.config, purpose, project.id, contact.id);
@@ -317,8 +340,8 @@ export class SendingService {
       message: { id: message.id, name: message.name },
       sending: { id: sending.id },
       urls,
-      clickUrl: (linkIdx) => `${base}/t/c/${signToken(secret, { kind: 'click', sendingId: sending.id, linkIdx, recipient, sentAfterMs })}`,
-      openUrl: message.channel === 'email' ? `${base}/t/o/${signToken(secret, { kind: 'open', sendingId: sending.id, linkIdx: 0, recipient, sentAfterMs })}` : null,
+      clickUrl: (linkIdx) => this.trackingUrl('click', sending.id, linkIdx, recipient, sentAfterMs),
+      openUrl: message.channel === 'email' ? this.trackingUrl('open', sending.id, 0, recipient, sentAfterMs) : null,
       footerHtml: withFooter
         ? `<p style="font-size:12px;color:#555">You can refuse the tracking of your opens and clicks: <a href="${urls.trackingOptOutUrl}">tracking preferences</a>.</p>`
         : null,

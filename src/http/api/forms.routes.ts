@@ -10,7 +10,7 @@ import { Id, iso, ProjectParams, problemResponses, Timestamp } from '../schemas.
 const Kind = Type.Union([Type.Literal('subscription'), Type.Literal('profile'), Type.Literal('tracking-optout'), Type.Literal('unsubscribe')]);
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const FieldName = Type.String({ pattern: '^(email|phone|fields\\.[A-Za-z][A-Za-z0-9_]{0,63})$', description: 'email, phone or fields.<name>' });
-const Fields = Type.Array(FieldName, { maxItems: 30, description: 'fields shown on a subscription or profile form; email is always included, first' });
+export const Fields = Type.Array(FieldName, { maxItems: 30, description: 'fields shown on a subscription or profile form; email is always included, first' });
 
 const LangTexts = Type.Object(
   {
@@ -19,7 +19,7 @@ const LangTexts = Type.Object(
   },
   { additionalProperties: false },
 );
-const Texts = Type.Object(
+export const Texts = Type.Object(
   { en: Type.Optional(LangTexts), fr: Type.Optional(LangTexts) },
   { additionalProperties: false, description: `texts overriding the defaults, per language; keys: ${TEXT_KEYS.join(', ')}, fieldLabels` },
 );

@@ -60,6 +60,13 @@ const ReportView = Type.Object({
   contacts: Type.Array(Type.Object({ contactId: Id, email: Nullable(Type.String()), opens: Type.Integer(), clicks: Type.Integer() })),
   contactsTruncated: Type.Boolean(),
   legend: Type.Object({ untrackedContacts: Type.Integer(), text: Type.String() }),
+  tracking: Type.Object(
+    {
+      opens: Type.Object({ tracked: Type.Integer(), anonymous: Type.Integer() }),
+      clicks: Type.Object({ tracked: Type.Integer(), anonymous: Type.Integer() }),
+    },
+    { description: 'events of identified (tracked) recipients vs anonymous ones; they add up to the totals' },
+  ),
 });
 
 const SendingParams = Type.Object({ pid: Id, sid: Id });
@@ -138,7 +145,7 @@ export function sendingRoutes(app: FastifyInstance, ctx: AppContext): void {
       const format = request.query.format ?? 'csv';
       reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
       reply.header('content-disposition', `attachment; filename="sending-${sending.id}-events.${format}"`);
-      return reply.send(Readable.from(ctx.exports.sendingEvents(project.id, sending.id, format)));
+      return reply.send(Readable.from(ctx.exports.sendingEvents(project.id, sending.id, format, project.settings.tracking)));
     },
   );
 }

@@ -10,9 +10,10 @@ import { contactLinkPath, signContactLink } from '../../domain/signed-link.js';
 import { offersTrackingOptOut, type Submitter, showsConsentField } from '../../services/forms.service.js';
 import type { Project } from '../../services/projects.service.js';
 import { issueCsrfToken, originAllowed, verifyCsrfToken } from './csrf.js';
+import { hostedFormPage, NO_CONTACT } from './hosted-page.js';
 import type { SafeHtml } from './html.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
-import { type ErrorKind, errorPage, fieldsPage, messagePage, type PageFrame, trackingDonePage, trackingPage, unsubscribedPage, unsubscribePage } from './views.js';
+import { type ErrorKind, errorPage, fieldsPage, messagePage, type PageFrame, trackingDonePage, trackingPage, unsubscribedPage } from './views.js';
 
 export interface FormPagesOptions {
   /** Form POSTs allowed per client address in the window (default 60 a minute). */
@@ -114,9 +115,7 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
     // Subscription form: public, found by its id.
     r.get('/subscribe/:formId', { schema: { hide, params: FormIdParams, querystring: Query } }, async (request, reply) => {
       const { project, form } = await ctx.forms.subscriptionPage(Number(request.params.formId));
-      const frame = frameOf(request, project);
-      const state = { fields: formFields(form.spec), values: {}, errors: {}, consent: { shown: showsConsentField(form), checked: false } };
-      return send(reply, 200, fieldsPage(frame, formTexts(form.kind, frame.lang, form.spec), form.spec, csrfFor(request), state));
+      return send(reply, 200, hostedFormPage({ frame: frameOf(request, project), project, form, contact: NO_CONTACT, csrf: csrfFor(request), optOutPath: '' }));
     });
     r.post('/subscribe/:formId', { schema: { hide, params: FormIdParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
       const { project, form } = await ctx.forms.subscriptionPage(Number(request.params.formId));
@@ -132,16 +131,7 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
     // Profile update, behind the contact's signed link.
     r.get('/profile/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('profile', request.params.token);
-      const frame = frameOf(request, project);
-      const fields = formFields(form.spec);
-      const values = Object.fromEntries(
-        fields.map((f) => {
-          const value = f === 'email' ? contact.email : f === 'phone' ? contact.phone : contact.fields[f.slice('fields.'.length)];
-          return [f, value === null || value === undefined ? '' : String(value)];
-        }),
-      );
-      const state = { fields, values, errors: {}, consent: { shown: showsConsentField(form), checked: contact.hasTrackingConsent === true } };
-      return send(reply, 200, fieldsPage(frame, formTexts('profile', frame.lang, form.spec), form.spec, csrfFor(request), state));
+      return send(reply, 200, hostedFormPage({ frame: frameOf(request, project), project, form, contact, csrf: csrfFor(request), optOutPath: '' }));
     });
     r.post('/profile/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('profile', request.params.token);
@@ -157,8 +147,7 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
     // Tracking opt-out ({{trackingOptOutUrl}}): GET only shows, so link scanners opt nobody out.
     r.get('/tracking-optout/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('tracking-optout', request.params.token);
-      const frame = frameOf(request, project);
-      return send(reply, 200, trackingPage(frame, formTexts('tracking-optout', frame.lang, form.spec), contact, csrfFor(request)));
+      return send(reply, 200, hostedFormPage({ frame: frameOf(request, project), project, form, contact, csrf: csrfFor(request), optOutPath: '' }));
     });
     r.post('/tracking-optout/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('tracking-optout', request.params.token);
@@ -177,9 +166,8 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
       show ? contactLinkPath('tracking-optout', signContactLink(secrets, 'tracking-optout', project.id, contactId)) : null;
     r.get('/unsubscribe/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('unsubscribe', request.params.token);
-      const frame = frameOf(request, project);
-      const optOut = optOutUrlOf(project, contact.id, offersTrackingOptOut(form, project));
-      return send(reply, 200, unsubscribePage(frame, formTexts('unsubscribe', frame.lang, form.spec), contact, csrfFor(request), optOut && `${optOut}?lang=${frame.lang}`));
+      const optOutPath = contactLinkPath('tracking-optout', signContactLink(secrets, 'tracking-optout', project.id, contact.id));
+      return send(reply, 200, hostedFormPage({ frame: frameOf(request, project), project, form, contact, csrf: csrfFor(request), optOutPath }));
     });
     r.post('/unsubscribe/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(true) }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('unsubscribe', request.params.token);
