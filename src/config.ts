@@ -10,7 +10,11 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** TRACKGUARD_ADMIN_KEY: one key, or several comma-separated (all accepted, for rotation). */
   adminKey: string | undefined;
+  /** TRACKGUARD_ADMIN_EMAIL / TRACKGUARD_ADMIN_PASSWORD: the owner ensured at start. */
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
   publicUrl: string;
   /** Token secrets: the first signs, all verify. */
   secrets: string[];
@@ -44,6 +48,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir,
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
     adminKey: overrides.adminKey ?? (env.TRACKGUARD_ADMIN_KEY || undefined),
+    adminEmail: overrides.adminEmail ?? (env.TRACKGUARD_ADMIN_EMAIL || undefined),
+    adminPassword: overrides.adminPassword ?? (env.TRACKGUARD_ADMIN_PASSWORD || undefined),
     publicUrl: (overrides.publicUrl ?? env.TRACKGUARD_PUBLIC_URL ?? `http://${publicHost}:${port}`).replace(/\/+$/, ''),
     secrets: overrides.secrets ?? readSecrets(env.TRACKGUARD_SECRET, dataDir),
     transport,

@@ -17,6 +17,9 @@ import { MessagePreviewService } from './services/message-preview.service.js';
 import { MessageService } from './services/messages.service.js';
 import { PrivacyService } from './services/privacy.service.js';
 import { ProjectService } from './services/projects.service.js';
+import { AuditService } from './services/audit.service.js';
+import { SessionService } from './services/sessions.service.js';
+import { UserService } from './services/users.service.js';
 import { ScoringService } from './services/scoring.service.js';
 import { SegmentService } from './services/segments.service.js';
 import { ReportService } from './services/reports.service.js';
@@ -54,6 +57,9 @@ export interface AppContext {
   privacy: PrivacyService;
   messagePreview: MessagePreviewService;
   consentDashboard: ConsentDashboardService;
+  users: UserService;
+  sessions: SessionService;
+  audit: AuditService;
   close(): Promise<void>;
 }
 
@@ -92,6 +98,9 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const privacy = new PrivacyService(db, consent, scoring, events);
   const messagePreview = new MessagePreviewService(db, projects, messages, sendings);
   const consentDashboard = new ConsentDashboardService(db, clock, projects);
+  const users = new UserService(db, clock);
+  const sessions = new SessionService(db, clock, users, config.secrets[0]!);
+  const audit = new AuditService(db, clock);
   return {
     config,
     store,
@@ -118,6 +127,9 @@ export async function createContext(config: Config, clock: () => number = Date.n
     privacy,
     messagePreview,
     consentDashboard,
+    users,
+    sessions,
+    audit,
     async close() {
       await jobs.stop();
       await events.close();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createContext } from '../context.js';
+import { DEFAULT_KEY_SCOPES } from '../domain/permissions.js';
 import { subscriptionFormUrl } from '../services/forms.service.js';
 
 const FIRST = ['Ana', 'Bruno', 'Chloé', 'Dmitri', 'Élodie', 'Farid', 'Gwen', 'Hugo', 'Inès', 'Jonas'];
@@ -33,7 +34,7 @@ export function registerDemoCommand(program: Command): void {
           };
         });
         await ctx.contacts.merge(project.id, records, { source: 'admin:demo' });
-        const key = await ctx.projects.issueKey(project.id, 'demo');
+        const key = await ctx.projects.issueKey(project.id, 'demo', DEFAULT_KEY_SCOPES);
         await ctx.injectionRules.create(project.id, {
           name: 'UTM',
           domains: ['example.com'],

@@ -21,10 +21,15 @@ program
     });
     const ctx = await createContext(config);
     const generated = await ctx.projects.ensureAdminKey(config.adminKey);
+    const owner = await ctx.users.ensureOwner({ email: config.adminEmail, password: config.adminPassword });
     const app = await buildApp(ctx);
     if (generated) {
-      process.stdout.write(`\ntrackguard admin key (shown once, stored hashed): ${generated}\n\n`);
+      process.stdout.write(`\ntrackguard admin key (shown once, stored hashed): ${generated}\n`);
     }
+    if (owner) {
+      process.stdout.write(`${generated ? '' : '\n'}trackguard admin app (${config.publicUrl}/admin): sign in as ${owner.email} with password ${owner.password} (shown once, stored hashed)\n`);
+    }
+    if (generated || owner) process.stdout.write('\n');
     let stopping = false;
     const stop = async () => {
       if (stopping) return;

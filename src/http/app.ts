@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
@@ -17,7 +18,11 @@ import { privacyRoutes } from './api/privacy.routes.js';
 import { projectRoutes } from './api/projects.routes.js';
 import { scoreModelRoutes } from './api/score-models.routes.js';
 import { sendingRoutes } from './api/sendings.routes.js';
-import { bearerAuth } from './auth.js';
+import { auditRoutes } from './api/audit.routes.js';
+import { keyRoutes } from './api/keys.routes.js';
+import { sessionRoutes } from './api/sessions.routes.js';
+import { userRoutes } from './api/users.routes.js';
+import { installApiAuth } from './auth.js';
 import { type FormPagesOptions, formPages } from './forms/pages.routes.js';
 import { createMetrics } from './metrics.js';
 import { installErrorHandler } from './problem.js';
@@ -67,9 +72,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'trackguard API', version: '1', description: 'Messages, tracking and behavioural-tracking consent. Authenticate with `Authorization: Bearer <key>`.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      info: { title: 'trackguard API', version: '1', description: 'Messages, tracking and behavioural-tracking consent. Authenticate with `Authorization: Bearer <key>`, or with the session cookie of `POST /api/v1/sessions` (then every state-changing request carries `X-CSRF-Token`).' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'tg_session', description: 'admin-app session (POST /api/v1/sessions); state-changing requests also send X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -84,9 +94,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   trackRoutes(app, ctx);
   await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
 
+  await app.register(cookie);
   await app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(ctx.projects));
+    installApiAuth(api, ctx);
+    sessionRoutes(api, ctx);
+    userRoutes(api, ctx);
     projectRoutes(api, ctx);
+    keyRoutes(api, ctx);
+    auditRoutes(api, ctx);
     contactRoutes(api, ctx);
     privacyRoutes(api, ctx);
     groupRoutes(api, ctx);

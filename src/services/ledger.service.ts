@@ -24,23 +24,28 @@ export async function verifyLedgers(db: Db, onProject?: (report: LedgerReport) =
   }
   const reports: LedgerReport[] = [];
   for (const id of [...ids].sort((a, b) => a - b)) {
-    const report = await db
-      .transaction()
-      .setIsolationLevel('repeatable read')
-      .execute(async (trx) => {
-        const head = await trx.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', id).executeTakeFirst();
-        const verifier = chainVerifier(head ?? null);
-        let entries = 0;
-        let broken: ChainBreak | null = null;
-        for await (const entry of iterateProjectHistory(trx, id)) {
-          entries += 1;
-          broken = verifier.check(entry);
-          if (broken) break;
-        }
-        return { projectId: id, entries, broken: broken ?? verifier.finish() };
-      });
+    const report = await verifyProjectLedger(db, id);
     onProject?.(report);
     reports.push(report);
   }
   return reports;
+}
+
+/** Walks one project's consent-history chain in one snapshot (the app's ledger verification). */
+export async function verifyProjectLedger(db: Db, projectId: number): Promise<LedgerReport> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const head = await trx.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', projectId).executeTakeFirst();
+      const verifier = chainVerifier(head ?? null);
+      let entries = 0;
+      let broken: ChainBreak | null = null;
+      for await (const entry of iterateProjectHistory(trx, projectId)) {
+        entries += 1;
+        broken = verifier.check(entry);
+        if (broken) break;
+      }
+      return { projectId, entries, broken: broken ?? verifier.finish() };
+    });
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { AppError, notFound } from '../domain/errors.js';
+import { notFound } from '../domain/errors.js';
 import { GENESIS_HASH } from '../domain/ledger.js';
+import { readScopes, type Role, type Scope } from '../domain/permissions.js';
 import { applySettingsPatch, type ProjectSettings, type ProjectSettingsPatch, readSettings } from '../domain/project-settings.js';
 import { appendConsentEntries, createLedgerHead, lockLedger } from '../store/consent-history.js';
 import type { Db } from '../store/database.js';
@@ -16,7 +17,26 @@ export interface Project {
   updatedAt: number;
 }
 
-export type Principal = { kind: 'admin' } | { kind: 'project'; projectId: number; keyId: number };
+/**
+ * Who a request acts as: the admin key, a project key (with its scopes) or a
+ * signed-in user (with their role and, unless owner, the projects they reach).
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'project'; projectId: number; keyId: number; scopes: Scope[] }
+  | { kind: 'user'; userId: number; email: string; role: Role; projectIds: number[] };
+
+export interface ApiKey {
+  id: number;
+  projectId: number;
+  name: string;
+  scopes: Scope[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+// A key's last use is written at most once a minute: authentication stays one read.
+const LAST_USED_EVERY_MS = 60_000;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -31,11 +51,17 @@ function toProject(row: Selectable<ProjectTable>): Project {
   };
 }
 
+/** Whether the principal may reach the project at all: a project key its own, a user the projects they were given, owners and the admin key every one. */
+export function canReach(principal: Principal, projectId: number): boolean {
+  if (principal.kind === 'project') return principal.projectId === projectId;
+  if (principal.kind === 'user') return principal.role === 'owner' || principal.projectIds.includes(projectId);
+  return true;
+}
+
 /** Projects, their settings and their API keys (stored as SHA-256 hashes; the keys are 256-bit random). */
 export class ProjectService {
   private readonly cache = new Map<number, { project: Project; at: number }>();
-  private readonly principals = new Map<string, Principal>();
-  private adminKeyHash: Buffer | undefined;
+  private adminKeyHashes: Buffer[] = [];
 
   constructor(
     private readonly db: Db,
@@ -45,17 +71,20 @@ export class ProjectService {
   ) {}
 
   /**
-   * Uses the configured admin key, or generates one at first start. Returns the
-   * key only when it was just generated, so the caller can print it once.
+   * Uses the configured admin keys (comma-separated: every one is accepted, so
+   * a new key can be rolled out before the old one is removed), or generates
+   * one at first start. Returns the key only when it was just generated, so
+   * the caller can print it once.
    */
   async ensureAdminKey(configured: string | undefined): Promise<string | undefined> {
-    if (configured) {
-      this.adminKeyHash = sha256(configured);
+    const listed = (configured ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+    if (listed.length > 0) {
+      this.adminKeyHashes = listed.map(sha256);
       return undefined;
     }
     const stored = await this.db.selectFrom('meta').select('value').where('key', '=', 'admin_key_hash').executeTakeFirst();
     if (stored) {
-      this.adminKeyHash = Buffer.from(stored.value, 'hex');
+      this.adminKeyHashes = [Buffer.from(stored.value, 'hex')];
       return undefined;
     }
     const key = `tga_${randomBytes(24).toString('base64url')}`;
@@ -67,32 +96,36 @@ export class ProjectService {
       .executeTakeFirst();
     // Another process generated one first: use theirs (it printed it).
     if (!inserted) return this.ensureAdminKey(undefined);
-    this.adminKeyHash = sha256(key);
+    this.adminKeyHashes = [sha256(key)];
     return key;
   }
 
+  /**
+   * The principal of a bearer key, or null. Project keys are read from the
+   * database on every request (one primary-key read), so a revoked key stops
+   * working at once in every process.
+   */
   async authenticate(bearer: string): Promise<Principal | null> {
-    const cached = this.principals.get(bearer);
-    if (cached) return cached;
     const hash = sha256(bearer);
-    let principal: Principal | null = null;
-    if (this.adminKeyHash && timingSafeEqual(hash, this.adminKeyHash)) {
-      principal = { kind: 'admin' };
-    } else {
-      const match = /^tgk_(\d+)_[A-Za-z0-9_-]+$/.exec(bearer);
-      if (match) {
-        const row = await this.db.selectFrom('api_keys').select(['id', 'project_id', 'key_hash']).where('id', '=', Number(match[1])).executeTakeFirst();
-        const stored = row ? Buffer.from(row.key_hash, 'hex') : undefined;
-        if (row && stored && stored.length === hash.length && timingSafeEqual(stored, hash)) {
-          principal = { kind: 'project', projectId: row.project_id, keyId: row.id };
-        }
-      }
+    // Every admin key is compared, so the time taken does not say which one matched.
+    let admin = false;
+    for (const stored of this.adminKeyHashes) admin = timingSafeEqual(hash, stored) || admin;
+    if (admin) return { kind: 'admin' };
+    const match = /^tgk_(\d+)_[A-Za-z0-9_-]+$/.exec(bearer);
+    if (!match) return null;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'project_id', 'key_hash', 'scopes', 'last_used_at'])
+      .where('id', '=', Number(match[1]))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const stored = row ? Buffer.from(row.key_hash, 'hex') : undefined;
+    if (!row || !stored || stored.length !== hash.length || !timingSafeEqual(stored, hash)) return null;
+    const now = this.clock();
+    if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_EVERY_MS) {
+      await this.db.updateTable('api_keys').set({ last_used_at: now }).where('project_id', '=', row.project_id).where('id', '=', row.id).execute();
     }
-    if (principal) {
-      if (this.principals.size > 10_000) this.principals.clear();
-      this.principals.set(bearer, principal);
-    }
-    return principal;
+    return { kind: 'project', projectId: row.project_id, keyId: row.id, scopes: readScopes(row.scopes) };
   }
 
   async create(name: string): Promise<Project> {
@@ -162,29 +195,51 @@ export class ProjectService {
     return this.get(projectId);
   }
 
-  async issueKey(projectId: number, name: string): Promise<{ id: number; key: string; name: string; createdAt: number }> {
+  async issueKey(projectId: number, name: string, scopes: Scope[]): Promise<ApiKey & { key: string }> {
     await this.get(projectId);
     const secret = randomBytes(32).toString('base64url');
     const now = this.clock();
+    const stored = [...new Set(scopes)].join(',');
     // The key embeds its row id so authentication reads one row by primary key.
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('api_keys')
-        .values({ project_id: projectId, name, key_hash: 'pending', created_at: now })
+        .values({ project_id: projectId, name, key_hash: 'pending', scopes: stored, created_at: now })
         .returning('id')
         .executeTakeFirstOrThrow();
       const key = `tgk_${row.id}_${secret}`;
       await trx.updateTable('api_keys').set({ key_hash: sha256(key).toString('hex') }).where('project_id', '=', projectId).where('id', '=', row.id).execute();
-      return { id: row.id, key, name, createdAt: now };
+      return { id: row.id, projectId, key, name, scopes: readScopes(stored), createdAt: now, lastUsedAt: null };
     });
+  }
+
+  /** The project's keys that are not revoked, oldest first (never their secret). */
+  async listKeys(projectId: number): Promise<ApiKey[]> {
+    await this.get(projectId);
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'project_id', 'name', 'scopes', 'created_at', 'last_used_at'])
+      .where('project_id', '=', projectId)
+      .where('revoked_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name, scopes: readScopes(r.scopes), createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  }
+
+  /** Revokes a key: the next request made with it is refused (401). */
+  async revokeKey(projectId: number, keyId: number): Promise<void> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: this.clock() })
+      .where('project_id', '=', projectId)
+      .where('id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw notFound('Key', keyId);
   }
 
   /** Throws 404 unless the principal may reach the project (another project's key sees nothing). */
   assertAccess(principal: Principal, projectId: number): void {
-    if (principal.kind === 'project' && principal.projectId !== projectId) throw notFound('Project', projectId);
-  }
-
-  assertAdmin(principal: Principal): void {
-    if (principal.kind !== 'admin') throw new AppError('AdminKeyRequired', 403, 'This operation needs the admin key');
+    if (!canReach(principal, projectId)) throw notFound('Project', projectId);
   }
 }

@@ -32,6 +32,10 @@ export interface Database {
   campaign_contacts: CampaignContactTable;
   campaign_nodes: CampaignNodeTable;
   campaign_sends: CampaignSendTable;
+  users: UserTable;
+  user_projects: UserProjectTable;
+  sessions: SessionTable;
+  audit_log: AuditLogTable;
 }
 
 export interface MetaTable {
@@ -54,6 +58,48 @@ export interface ApiKeyTable {
   name: string;
   key_hash: string;
   created_at: number;
+  /** Comma-separated scopes: read, write, consent, admin. */
+  scopes: Generated<string>;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Installation-wide: an owner reaches every project. */
+export interface UserTable {
+  id: Generated<number>;
+  email: string;
+  name: string | null;
+  password_hash: string | null;
+  role: string;
+  language: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserProjectTable {
+  project_id: number;
+  user_id: number;
+}
+
+export interface SessionTable {
+  /** SHA-256 of the cookie's random id: the id itself is never stored. */
+  id_hash: string;
+  user_id: number;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export interface AuditLogTable {
+  /** 0 for installation-wide actions (users, project creation). */
+  project_id: number;
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  object: string;
+  outcome: string;
+  status: number;
+  detail: string | null;
 }
 
 export interface ContactTable {

@@ -8,7 +8,7 @@ import type { AppContext } from '../../context.js';
 import { MAX_MERGE_RECORDS } from '../../services/contacts.service.js';
 import type { Project } from '../../services/projects.service.js';
 import type { ConsentHistoryRow } from '../../store/consent-history.js';
-import { actorOf } from '../auth.js';
+import { actorOf, authorize, consentSource } from '../auth.js';
 import { projectFor } from './project-access.js';
 import { ContactParams, Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
@@ -130,6 +130,8 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (request) => {
       const project = await projectFor(ctx, request, request.params.pid);
+      // A batch that carries consent values is also a consent change: it needs what PUT …/tracking-consent needs.
+      if (request.body.records.some((r) => r.hasTrackingConsent !== undefined || r.dtTrackingConsent !== undefined)) authorize(request, 'contacts.tracking-consent');
       const results = await ctx.contacts.merge(project.id, request.body.records, { type: request.body.type ?? 'upsert', source: actorOf(request.principal) });
       const counts = { created: 0, updated: 0, unchanged: 0, rejected: 0, consentApplied: 0, consentStale: 0 };
       for (const result of results) {
@@ -240,7 +242,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
       const { decision, contact } = await ctx.consent.setConsent(project.id, Number(request.params.cid), {
         value: request.body.consent,
         date,
-        source: request.body.source ?? actorOf(request.principal),
+        source: consentSource(request.principal, request.body.source),
       });
       return { ...contactView(ctx, project, contact), consent: decision };
     },

@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.js';
-import type { Project } from '../../services/projects.service.js';
+import { canReach, type Project } from '../../services/projects.service.js';
+import { auditActor } from '../auth.js';
 import { Id, iso, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
 const TrackingSettings = Type.Object({
@@ -53,6 +54,19 @@ function view(project: Project) {
   };
 }
 
+/** What a settings change changed, for the audit log: `tracking.mode: opt-out → opt-in; …`. */
+function settingsChanges(before: Project, after: Project): string {
+  const flat = (p: Project): Record<string, unknown> => ({
+    name: p.name,
+    ...Object.fromEntries(Object.entries(p.settings.tracking).map(([k, v]) => [`tracking.${k}`, v])),
+    retentionDays: p.settings.retentionDays,
+    ...Object.fromEntries(Object.entries(p.settings.branding).map(([k, v]) => [`branding.${k}`, v])),
+  });
+  const a = flat(before);
+  const b = flat(after);
+  return Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: ${JSON.stringify(a[k])} → ${JSON.stringify(b[k])}`).join('; ') || 'no change';
+}
+
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 
 export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -70,7 +84,6 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      ctx.projects.assertAdmin(request.principal);
       let project = await ctx.projects.create(request.body.name);
       if (request.body.settings) project = await ctx.projects.update(project.id, { settings: request.body.settings }, 'admin');
       return reply.code(201).send(view(project));
@@ -79,11 +92,10 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   r.get(
     '/api/v1/projects',
-    { schema: { tags, summary: 'List projects (admin: all; project key: its own)', response: { 200: Type.Object({ items: Type.Array(ProjectView) }), ...problemResponses } } },
+    { schema: { tags, summary: 'The projects the caller reaches (admin key and owners: all; a project key: its own; other users: the projects they were given)', response: { 200: Type.Object({ items: Type.Array(ProjectView) }), ...problemResponses } } },
     async (request) => {
-      const principal = request.principal;
-      const projects = principal.kind === 'admin' ? await ctx.projects.list() : [await ctx.projects.get(principal.projectId)];
-      return { items: projects.map(view) };
+      const projects = await ctx.projects.list();
+      return { items: projects.filter((p) => canReach(request.principal, p.id)).map(view) };
     },
   );
 
@@ -126,28 +138,10 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
         retentionDays: topLevel.retentionDays ?? settings?.retentionDays,
         branding: { ...settings?.branding, ...topLevel.branding },
       };
-      const actor = request.principal.kind === 'admin' ? 'admin' : `key:${request.principal.keyId}`;
-      return view(await ctx.projects.update(pid, { ...(name ? { name } : {}), settings: patch }, actor));
-    },
-  );
-
-  r.post(
-    '/api/v1/projects/:pid/keys',
-    {
-      schema: {
-        tags,
-        summary: 'Issue a project key (admin key); the key is shown once',
-        params: ProjectParams,
-        body: Type.Optional(Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false })),
-        response: { 201: Type.Object({ id: Id, key: Type.String(), name: Type.String(), projectId: Id, createdAt: Timestamp }), ...problemResponses, 403: Type.Ref('Problem') },
-      },
-    },
-    async (request, reply) => {
-      const pid = Number(request.params.pid);
-      ctx.projects.assertAccess(request.principal, pid);
-      ctx.projects.assertAdmin(request.principal);
-      const issued = await ctx.projects.issueKey(pid, request.body?.name ?? 'default');
-      return reply.code(201).send({ id: String(issued.id), key: issued.key, name: issued.name, projectId: String(pid), createdAt: iso(issued.createdAt) });
+      const before = await ctx.projects.get(pid);
+      const after = await ctx.projects.update(pid, { ...(name ? { name } : {}), settings: patch }, auditActor(request.principal));
+      request.auditDetail = settingsChanges(before, after);
+      return view(after);
     },
   );
 }

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import type { Selectable } from 'kysely';
+import { AppError, badInput, notFound } from '../domain/errors.js';
+import type { Role } from '../domain/permissions.js';
+import type { Db } from '../store/database.js';
+import type { UserTable } from '../store/schema.js';
+
+export const LANGUAGES = ['en', 'fr'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export interface User {
+  id: number;
+  email: string;
+  name: string | null;
+  role: Role;
+  language: Language | null;
+  /** The projects the user was given; an owner reaches every project whatever this says. */
+  projectIds: number[];
+  hasPassword: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserInput {
+  email: string;
+  name?: string | null;
+  password?: string;
+  role: Role;
+  projectIds: number[];
+  language?: Language | null;
+}
+
+export type UserPatch = Partial<UserInput>;
+
+// OWASP's Argon2id baseline (19 MiB, 2 passes, 1 lane). 2 is Algorithm.Argon2id (a const enum, not importable as a value).
+const ARGON2 = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** A user's email is their sign-in name: trimmed and lower-cased, one `@`, no spaces (`admin@localhost` is fine). */
+export function normalizeUserEmail(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(normalized) || normalized.length > 254) throw badInput('email', 'must be an email address');
+  return normalized;
+}
+
+export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
+
+/** Named users of the admin app (SPEC §13), their roles and projects; passwords hashed with Argon2id. */
+export class UserService {
+  // Unknown emails are checked against this hash, so they take as long as a wrong password.
+  private decoy: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number,
+  ) {}
+
+  async list(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('id').execute();
+    const memberships = await this.db.selectFrom('user_projects').select(['user_id', 'project_id']).orderBy('project_id').execute();
+    return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.project_id)));
+  }
+
+  async get(userId: number): Promise<User> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    if (!row) throw notFound('User', userId);
+    return toUser(row, await this.projectIdsOf(userId));
+  }
+
+  async projectIdsOf(userId: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('user_projects').select('project_id').where('user_id', '=', userId).orderBy('project_id').execute();
+    return rows.map((r) => r.project_id);
+  }
+
+  async create(input: UserInput): Promise<User> {
+    const email = normalizeUserEmail(input.email);
+    await this.assertProjectsExist(input.projectIds);
+    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    const now = this.clock();
+    const id = await this.db.transaction().execute(async (trx) => {
+      const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+      if (taken) throw new AppError('UserExists', 409, `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
+      const row = await trx
+        .insertInto('users')
+        .values({ email, name: input.name ?? null, password_hash: passwordHash, role: input.role, language: input.language ?? null, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await setProjects(trx, row.id, input.projectIds);
+      return row.id;
+    });
+    return this.get(id);
+  }
+
+  async update(userId: number, patch: UserPatch): Promise<User> {
+    const email = patch.email === undefined ? undefined : normalizeUserEmail(patch.email);
+    if (patch.projectIds) await this.assertProjectsExist(patch.projectIds);
+    const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+      if (!row) throw notFound('User', userId);
+      if (email !== undefined && email !== row.email) {
+        const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+        if (taken) throw new AppError('UserExists', 409, `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
+      }
+      if (row.role === 'owner' && patch.role !== undefined && patch.role !== 'owner') await assertAnotherOwner(trx, userId);
+      await trx
+        .updateTable('users')
+        .set({
+          ...(email !== undefined ? { email } : {}),
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
+          ...(patch.role !== undefined ? { role: patch.role } : {}),
+          ...(patch.language !== undefined ? { language: patch.language } : {}),
+          updated_at: this.clock(),
+        })
+        .where('id', '=', userId)
+        .execute();
+      if (patch.projectIds) await setProjects(trx, userId, patch.projectIds);
+    });
+    return this.get(userId);
+  }
+
+  /** Removes the user, their project memberships and every session they had. The last owner cannot be removed. */
+  async remove(userId: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', userId).executeTakeFirst();
+      if (!row) throw notFound('User', userId);
+      if (row.role === 'owner') await assertAnotherOwner(trx, userId);
+      await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      await trx.deleteFrom('user_projects').where('user_id', '=', userId).execute();
+      await trx.deleteFrom('users').where('id', '=', userId).execute();
+    });
+  }
+
+  /** The user whose email and password these are, or null; unknown emails cost as much time as wrong passwords. */
+  async verifyCredentials(email: string, password: string): Promise<User | null> {
+    const normalized = email.trim().toLowerCase();
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
+    this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
+    const stored = row?.password_hash ?? (await this.decoy);
+    const ok = await verify(stored, password).catch(() => false);
+    if (!row?.password_hash || !ok) return null;
+    return toUser(row, await this.projectIdsOf(row.id));
+  }
+
+  async checkPassword(userId: number, password: string): Promise<boolean> {
+    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+    if (!row?.password_hash) return false;
+    return verify(row.password_hash, password).catch(() => false);
+  }
+
+  /**
+   * The owner of SPEC §13 at start. With an email and password (from
+   * TRACKGUARD_ADMIN_EMAIL / TRACKGUARD_ADMIN_PASSWORD) that user exists, is an
+   * owner and signs in with that password. Without them, the first start (no
+   * user at all) creates `admin@localhost` with a generated password, returned
+   * so the caller prints it once.
+   */
+  async ensureOwner(configured: { email?: string; password?: string }): Promise<{ email: string; password: string } | undefined> {
+    if (configured.email && configured.password) {
+      const email = normalizeUserEmail(configured.email);
+      const existing = await this.db.selectFrom('users').select(['id', 'role', 'password_hash']).where('email', '=', email).executeTakeFirst();
+      if (!existing) {
+        await this.createIgnoringRace({ email, password: configured.password });
+        return undefined;
+      }
+      const same = existing.password_hash ? await verify(existing.password_hash, configured.password).catch(() => false) : false;
+      if (existing.role !== 'owner' || !same) {
+        await this.update(existing.id, { role: 'owner', ...(same ? {} : { password: configured.password }) });
+      }
+      return undefined;
+    }
+    const any = await this.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (any) return undefined;
+    const password = randomBytes(12).toString('base64url');
+    const created = await this.createIgnoringRace({ email: 'admin@localhost', password });
+    return created ? { email: 'admin@localhost', password } : undefined;
+  }
+
+  // Two processes starting at once may both try: the second finds the user taken and leaves it.
+  private async createIgnoringRace(input: { email: string; password: string }): Promise<boolean> {
+    try {
+      await this.create({ ...input, role: 'owner', projectIds: [] });
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UserExists') return false;
+      const taken = await this.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
+      if (taken) return false;
+      throw error;
+    }
+  }
+
+  private async assertProjectsExist(projectIds: number[]): Promise<void> {
+    if (projectIds.length === 0) return;
+    const rows = await this.db.selectFrom('projects').select('id').where('id', 'in', projectIds).execute();
+    const found = new Set(rows.map((r) => r.id));
+    const index = projectIds.findIndex((id) => !found.has(id));
+    if (index >= 0) throw badInput(`projects.${index}`, `project ${projectIds[index]} does not exist`);
+  }
+}
+
+async function setProjects(db: Db, userId: number, projectIds: number[]): Promise<void> {
+  await db.deleteFrom('user_projects').where('user_id', '=', userId).execute();
+  const unique = [...new Set(projectIds)];
+  if (unique.length > 0) await db.insertInto('user_projects').values(unique.map((project_id) => ({ project_id, user_id: userId }))).execute();
+}
+
+async function assertAnotherOwner(db: Db, userId: number): Promise<void> {
+  const other = await db.selectFrom('users').select('id').where('role', '=', 'owner').where('id', '!=', userId).limit(1).executeTakeFirst();
+  if (!other) throw new AppError('LastOwner', 409, 'The last owner cannot be removed or given another role: make another user owner first');
+}
+
+function toUser(row: Selectable<UserTable>, projectIds: number[]): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role as Role,
+    language: (row.language as Language | null) ?? null,
+    projectIds,
+    hasPassword: row.password_hash !== null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
