@@ -17,9 +17,13 @@ export const DEFAULT_KEY_SCOPES: Scope[] = ['read', 'write', 'consent'];
 export interface Permission {
   roles: readonly Role[];
   scope: Scope | null;
+  /** false for a POST that only computes (a preview, a count): it changes nothing and is not audited. */
+  changesState?: false;
 }
 
 const EVERYONE: Permission = { roles: ROLES, scope: 'read' };
+// Computations posted as a body (previews, live counts): a read, whoever may read.
+const PREVIEW: Permission = { roles: ROLES, scope: 'read', changesState: false };
 const MARKETING: Permission = { roles: ['owner', 'marketer'], scope: 'write' };
 const CONSENT: Permission = { roles: ['owner', 'marketer', 'privacy'], scope: 'consent' };
 const PRIVACY_READ: Permission = { roles: ['owner', 'privacy'], scope: 'read' };
@@ -53,6 +57,11 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = {
   'ledger.*': PRIVACY_READ,
   'audit-log.*': { roles: ['owner', 'privacy'], scope: 'admin' },
   'exports.*': EVERYONE,
+  'messages.preview': PREVIEW,
+  'messages.recipients': PREVIEW,
+  'groups.count': PREVIEW,
+  'injection-rules.example': PREVIEW,
+  'forms.preview': PREVIEW,
   'imports.create': MARKETING,
   'messages.changes': MARKETING,
   'sendings.changes': MARKETING,

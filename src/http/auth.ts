@@ -49,7 +49,7 @@ export function installApiAuth(api: FastifyInstance, ctx: AppContext): void {
     const principal = principalOf(request);
     if (!principal) return payload;
     const action = actionOf(request.method, request.routeOptions.url ?? request.url);
-    if (isReadMethod(request.method) && !AUDITED_READS.has(action)) return payload;
+    if ((isReadMethod(request.method) || permissionOf(action, request.method).changesState === false) && !AUDITED_READS.has(action)) return payload;
     const pid = (request.params as Record<string, string | undefined> | undefined)?.pid;
     const projectId = pid !== undefined && /^[0-9]{1,15}$/.test(pid) ? Number(pid) : 0;
     let object = request.url.split('?')[0]!.replace(/^\/api\/v1\//, '');
