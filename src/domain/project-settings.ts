@@ -7,6 +7,13 @@ export interface ProjectSettings {
     anonymizePastOnRefusal: boolean;
     /** Append a footer with the tracking opt-out link to every email while the module is on. */
     optOutFooter: boolean;
+    /**
+     * Small-group protection `k` (SPEC §14): a sending with fewer untracked
+     * recipients shows and exports no anonymous activity. 0 = off; 5 recommended.
+     */
+    minAnonymousGroup: number;
+    /** Global Privacy Control: a web event or form request with `Sec-GPC: 1` is recorded anonymously. */
+    honorGpc: boolean;
   };
   /** Days after which identified events are anonymised; 0 keeps them. */
   retentionDays: number;
@@ -20,7 +27,7 @@ export type ProjectSettingsPatch = {
 };
 
 export const DEFAULT_SETTINGS: ProjectSettings = {
-  tracking: { enabled: false, mode: 'opt-out', anonymizePastOnRefusal: true, optOutFooter: true },
+  tracking: { enabled: false, mode: 'opt-out', anonymizePastOnRefusal: true, optOutFooter: true, minAnonymousGroup: 0, honorGpc: true },
   retentionDays: 0,
   branding: { name: null, logoUrl: null, color: null },
 };

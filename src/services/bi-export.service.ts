@@ -1,6 +1,7 @@
-import { trackingStatus } from '../domain/consent.js';
+import { isTracked, type TrackingSettings, trackingStatus } from '../domain/consent.js';
 import { badInput } from '../domain/errors.js';
 import type { Db } from '../store/database.js';
+import { smallGroupSendingIds, untrackedContactCount } from '../store/small-group.js';
 import { csvCell } from './exports.service.js';
 
 const PAGE = 2000;
@@ -19,6 +20,8 @@ export interface EventExportQuery {
   format: ExportFormat;
   /** Contact fields added to identified events: `email`, `externalId`, `phone`, `status`, `trackingStatus`, `fields.<name>`. */
   fields: string[];
+  /** Small-group protection: the project's tracking settings and `k` (0 = off). */
+  smallGroups?: { tracking: TrackingSettings; k: number };
 }
 
 /**
@@ -87,6 +90,7 @@ export class BiExportService {
   async *events(projectId: number, query: EventExportQuery): AsyncGenerator<string> {
     const { format, fields } = query;
     const needsContact = fields.length > 0;
+    const guard = await this.smallGroupGuard(projectId, query.smallGroups);
     if (format === 'csv') yield `${[...EVENT_COLUMNS, ...fields].map(csvCell).join(',')}\n`;
     let after = 0;
     for (;;) {
@@ -105,6 +109,7 @@ export class BiExportService {
       const rows = await q.orderBy('e.id').limit(PAGE).execute();
       let chunk = '';
       for (const row of rows) {
+        if (guard && !guard(row)) continue;
         const identified = row.contact_id !== null;
         const record: Record<string, unknown> = {
           eventId: String(row.id),
@@ -134,6 +139,35 @@ export class BiExportService {
       after = Number(rows[rows.length - 1]?.id);
     }
   }
+
+  /**
+   * Small-group protection (SPEC §14) in the export: an event of a sending
+   * whose anonymous group is smaller than k — or, for events of no sending,
+   * of a project with fewer than k untracked contacts — is exported only when
+   * it is identified and its contact is tracked now, as the report lists it.
+   * `null` when nothing needs guarding.
+   */
+  private async smallGroupGuard(projectId: number, protection: EventExportQuery['smallGroups']): Promise<((row: GuardedRow) => boolean) | null> {
+    if (!protection || protection.k <= 0) return null;
+    const { tracking, k } = protection;
+    const small = await smallGroupSendingIds(this.db, projectId, tracking, k);
+    const projectSmall = (await untrackedContactCount(this.db, projectId, tracking)) < k;
+    if (small.size === 0 && !projectSmall) return null;
+    return (row) => {
+      const guarded = row.sending_id === null ? projectSmall : small.has(Number(row.sending_id));
+      if (!guarded) return true;
+      // A contact id without a contact row (erased meanwhile) is not listed anywhere either.
+      const known = row.contact_id !== null && row.status !== null;
+      return known && isTracked({ hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1 }, tracking);
+    };
+  }
+}
+
+interface GuardedRow {
+  sending_id: number | null;
+  contact_id: number | null;
+  status: string | null;
+  has_tracking_consent: number | null;
 }
 
 /** Objects and arrays in custom fields go to CSV as JSON text. */

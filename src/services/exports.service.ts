@@ -1,4 +1,4 @@
-import { isTracked, type TrackingSettings } from '../domain/consent.js';
+import { isTracked, type TrackingSettings, trackedSql } from '../domain/consent.js';
 import type { Db } from '../store/database.js';
 
 const PAGE = 2000;
@@ -20,12 +20,20 @@ export class ExportService {
    * A sending's events. An event still identified but whose contact is
    * untracked now (withdrawal without anonymising the past) is exported
    * without its contact: the results page never shows an untracked contact.
+   * `listedOnly` (small-group protection) keeps only the events of contacts
+   * tracked now, the ones the report lists.
    */
-  async *sendingEvents(projectId: number, sendingId: number, format: 'csv' | 'ndjson', tracking: TrackingSettings): AsyncGenerator<string> {
+  async *sendingEvents(
+    projectId: number,
+    sendingId: number,
+    format: 'csv' | 'ndjson',
+    tracking: TrackingSettings,
+    options: { listedOnly?: boolean } = {},
+  ): AsyncGenerator<string> {
     if (format === 'csv') yield `${COLUMNS.join(',')}\n`;
     let after = 0;
     for (;;) {
-      const rows = await this.db
+      let query = this.db
         .selectFrom('events as e')
         .leftJoin('contacts as c', (join) => join.onRef('c.project_id', '=', 'e.project_id').onRef('c.id', '=', 'e.contact_id'))
         .leftJoin('sending_links as l', (join) =>
@@ -34,10 +42,9 @@ export class ExportService {
         .select(['e.id', 'e.type', 'e.at', 'e.sending_id', 'e.message_id', 'l.url', 'e.channel', 'e.contact_id', 'c.id as known_contact', 'c.email', 'c.has_tracking_consent', 'e.device', 'e.machine'])
         .where('e.project_id', '=', projectId)
         .where('e.sending_id', '=', sendingId)
-        .where('e.id', '>', after)
-        .orderBy('e.id')
-        .limit(PAGE)
-        .execute();
+        .where('e.id', '>', after);
+      if (options.listedOnly) query = query.where('e.contact_id', 'is not', null).where(trackedSql(tracking, 'c.has_tracking_consent'));
+      const rows = await query.orderBy('e.id').limit(PAGE).execute();
       let chunk = '';
       for (const row of rows) {
         const identified = row.contact_id !== null && row.known_contact !== null && isTracked({ hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1 }, tracking);

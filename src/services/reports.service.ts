@@ -1,12 +1,16 @@
 import { sql } from 'kysely';
 import { trackedSql } from '../domain/consent.js';
+import { type Suppression, mayBeSmallGroup, smallGroupSuppression } from '../domain/small-group.js';
 import type { Db } from '../store/database.js';
 import { uniqueRecipients } from '../store/dashboard-stats.js';
+import { anonymousGroupSize, listedRecipientFigures } from '../store/small-group.js';
 import type { Project, ProjectService } from './projects.service.js';
 import type { SendingService } from './sendings.service.js';
 
 const HOUR = 3_600_000;
 const REPORT_CONTACTS = 1000;
+
+const hourText = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 export interface SendingReport {
   sendingId: string;
@@ -21,6 +25,8 @@ export interface SendingReport {
   legend: { untrackedContacts: number; text: string };
   /** Events of identified (tracked) recipients vs anonymous ones; they add up to the totals. */
   tracking: { opens: { tracked: number; anonymous: number }; clicks: { tracked: number; anonymous: number } };
+  /** Present when small-group protection withholds the anonymous part: every figure then counts the listed contacts only. */
+  suppressed?: Suppression;
 }
 
 export interface ReportContact {
@@ -87,7 +93,7 @@ export class ReportService {
     const contacts = await this.trackedContacts(project, sendingId, { limit: REPORT_CONTACTS });
     const opens = { total: stats?.opens ?? 0, machine: stats?.opens_machine ?? 0 };
     const clicks = { total: stats?.clicks ?? 0, machine: stats?.clicks_machine ?? 0 };
-    return {
+    const report: SendingReport = {
       sendingId: String(sending.id),
       status: sending.status,
       recipients: { targeted: sending.targeted, tracked: sending.tracked, untracked: sending.untracked, delivered: sending.delivered, failed: sending.failed },
@@ -99,11 +105,41 @@ export class ReportService {
         unique: Number(linkUniques.find((u) => u.link_idx === l.idx)?.unique ?? 0),
         machine: Number(l.clicks_machine ?? 0),
       })),
-      timeline: timeline.map((t) => ({ at: new Date(Number(t.bucket) * HOUR).toISOString().replace('.000Z', 'Z'), opens: Number(t.opens), clicks: Number(t.clicks) })),
+      timeline: timeline.map((t) => ({ at: hourText(Number(t.bucket) * HOUR), opens: Number(t.opens), clicks: Number(t.clicks) })),
       contacts: contacts.items,
       contactsTruncated: contacts.nextCursor !== null,
       tracking: { opens: splitOf('open'), clicks: splitOf('click') },
       legend: { untrackedContacts: sending.untracked, text: `${sending.untracked} untracked contact${sending.untracked === 1 ? '' : 's'}` },
+    };
+    const suppressed = await this.smallGroup(project, sending);
+    return suppressed ? this.withoutAnonymousPart(report, project, sendingId, links, suppressed) : report;
+  }
+
+  /** Small-group protection (SPEC §14): whether this sending's anonymous part must be withheld. */
+  async smallGroup(project: Project, sending: { id: number; tracked: number; untracked: number }): Promise<Suppression | null> {
+    const k = project.settings.tracking.minAnonymousGroup;
+    if (!mayBeSmallGroup(sending, k)) return null;
+    return smallGroupSuppression(await anonymousGroupSize(this.db, project.id, sending, project.settings.tracking), k);
+  }
+
+  /** The report's figures recounted over the listed contacts' events alone, saying why. */
+  private async withoutAnonymousPart(
+    report: SendingReport,
+    project: Project,
+    sendingId: number,
+    links: { idx: number; url: string }[],
+    suppressed: Suppression,
+  ): Promise<SendingReport> {
+    const figures = await listedRecipientFigures(this.db, project.id, sendingId, project.settings.tracking);
+    const count = (c: { total: number; machine: number; unique: number }) => ({ ...c, human: c.total - c.machine });
+    return {
+      ...report,
+      opens: count(figures.opens),
+      clicks: count(figures.clicks),
+      links: links.map((l) => ({ url: l.url, total: 0, unique: 0, machine: 0, ...figures.links.get(l.idx) })),
+      timeline: figures.timeline.map((t) => ({ at: hourText(t.at), opens: t.opens, clicks: t.clicks })),
+      tracking: { opens: { tracked: figures.opens.total, anonymous: 0 }, clicks: { tracked: figures.clicks.total, anonymous: 0 } },
+      suppressed,
     };
   }
 

@@ -15,7 +15,7 @@ export function exportRoutes(app: FastifyInstance, ctx: AppContext): void {
     {
       schema: {
         tags: ['exports'],
-        summary: 'Export events for BI as CSV or NDJSON (streamed, in id order); identified events may carry chosen contact fields, anonymous events carry none',
+        summary: 'Export events for BI as CSV or NDJSON (streamed, in id order); identified events may carry chosen contact fields, anonymous events carry none; with small-group protection, the anonymous part of small groups is left out',
         params: ProjectParams,
         querystring: Type.Object({
           from: Type.Optional(Type.String({ description: 'inclusive ISO 8601 date or date-time' })),
@@ -35,7 +35,7 @@ export function exportRoutes(app: FastifyInstance, ctx: AppContext): void {
       const format = request.query.format ?? 'csv';
       reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
       reply.header('content-disposition', `attachment; filename="project-${project.id}-events.${format}"`);
-      return reply.send(Readable.from(ctx.biExport.events(project.id, { from, to, format, fields })));
+      return reply.send(Readable.from(ctx.biExport.events(project.id, { from, to, format, fields, smallGroups: { tracking: project.settings.tracking, k: project.settings.tracking.minAnonymousGroup } })));
     },
   );
 }

@@ -11,6 +11,12 @@ const TrackingSettings = Type.Object({
   mode: Type.Union([Type.Literal('opt-out'), Type.Literal('opt-in')]),
   anonymizePastOnRefusal: Type.Boolean({ description: 'unlink past events when a contact becomes untracked' }),
   optOutFooter: Type.Boolean({ description: 'append the tracking opt-out link to every email while the module is on' }),
+  minAnonymousGroup: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    description: 'small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended)',
+  }),
+  honorGpc: Type.Boolean({ description: 'Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously' }),
 });
 const Branding = Type.Object({ name: Nullable(Type.String()), logoUrl: Nullable(Type.String()), color: Nullable(Type.String()) });
 const Settings = Type.Object({ tracking: TrackingSettings, retentionDays: Type.Integer(), branding: Branding });
@@ -114,7 +120,7 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
     {
       schema: {
         tags,
-        summary: 'Change name and settings (`tracking.enabled`, `tracking.mode`, `tracking.anonymizePastOnRefusal`, …)',
+        summary: 'Change name and settings (`tracking.enabled`, `tracking.mode`, `tracking.anonymizePastOnRefusal`, `tracking.minAnonymousGroup`, `tracking.honorGpc`, …)',
         params: ProjectParams,
         body: Type.Object(
           {

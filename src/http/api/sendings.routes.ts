@@ -67,6 +67,12 @@ const ReportView = Type.Object({
     },
     { description: 'events of identified (tracked) recipients vs anonymous ones; they add up to the totals' },
   ),
+  suppressed: Type.Optional(
+    Type.Object(
+      { reason: Type.String(), k: Type.Integer() },
+      { description: 'small-group protection: fewer than k untracked recipients, so every figure counts the listed tracked contacts only' },
+    ),
+  ),
 });
 
 const SendingParams = Type.Object({ pid: Id, sid: Id });
@@ -134,7 +140,8 @@ export function sendingRoutes(app: FastifyInstance, ctx: AppContext): void {
     {
       schema: {
         tags,
-        summary: "Export a sending's events as CSV or NDJSON (streamed; anonymous events have no contact)",
+        summary:
+          "Export a sending's events as CSV or NDJSON (streamed; anonymous events have no contact; with small-group protection in force, only the listed contacts' events and an X-Trackguard-Suppressed header)",
         params: SendingParams,
         querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { default: 'csv' })) }),
       },
@@ -145,7 +152,9 @@ export function sendingRoutes(app: FastifyInstance, ctx: AppContext): void {
       const format = request.query.format ?? 'csv';
       reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
       reply.header('content-disposition', `attachment; filename="sending-${sending.id}-events.${format}"`);
-      return reply.send(Readable.from(ctx.exports.sendingEvents(project.id, sending.id, format, project.settings.tracking)));
+      const suppressed = await ctx.reports.smallGroup(project, sending);
+      if (suppressed) reply.header('x-trackguard-suppressed', `${suppressed.reason}; k=${suppressed.k}`);
+      return reply.send(Readable.from(ctx.exports.sendingEvents(project.id, sending.id, format, project.settings.tracking, { listedOnly: suppressed !== null })));
     },
   );
 }
