@@ -12,7 +12,9 @@ import {
   statusSplit,
   uniqueRecipients,
 } from '../store/dashboard-stats.js';
+import type { Suppression } from '../domain/small-group.js';
 import type { Db } from '../store/database.js';
+import { listedRecipientFigures, sendingSuppression } from '../store/small-group.js';
 import type { ProjectService } from './projects.service.js';
 
 export interface ConsentPoint {
@@ -58,6 +60,8 @@ export interface DashboardHome {
     delivered: number;
     opens: { total: number; unique: number; machine: number };
     clicks: { total: number; unique: number; machine: number };
+    /** Small-group protection: the figures count the listed tracked contacts only. */
+    suppressed?: Suppression;
   }[];
 }
 
@@ -167,23 +171,34 @@ export class ConsentDashboardService {
     const sendings = await latestSendings(this.db, projectId, limit);
     const uniques = await uniqueRecipients(this.db, projectId, sendings.map((s) => s.id));
     const unique = (id: number, type: string) => uniques.find((u) => u.sendingId === id && u.type === type)?.unique ?? 0;
+    const tracking = project.settings.tracking;
+    const rows = await Promise.all(
+      sendings.map(async (s) => {
+        const row = {
+          sendingId: String(s.id),
+          messageId: String(s.messageId),
+          messageName: s.messageName,
+          channel: s.channel,
+          status: s.status,
+          createdAt: new Date(s.createdAt).toISOString(),
+          targeted: s.targeted,
+          tracked: s.tracked,
+          untracked: s.untracked,
+          delivered: s.delivered,
+          opens: { total: s.opens, unique: unique(s.id, 'open'), machine: s.opensMachine },
+          clicks: { total: s.clicks, unique: unique(s.id, 'click'), machine: s.clicksMachine },
+        };
+        // Small-group protection (SPEC §14): the same figures as the sending's report.
+        const suppressed = await sendingSuppression(this.db, projectId, s, tracking);
+        if (!suppressed) return row;
+        const listed = await listedRecipientFigures(this.db, projectId, s.id, tracking);
+        return { ...row, opens: listed.opens, clicks: listed.clicks, suppressed };
+      }),
+    );
     return {
-      tracking: { enabled: project.settings.tracking.enabled, mode: project.settings.tracking.mode },
+      tracking: { enabled: tracking.enabled, mode: tracking.mode },
       consent: split,
-      sendings: sendings.map((s) => ({
-        sendingId: String(s.id),
-        messageId: String(s.messageId),
-        messageName: s.messageName,
-        channel: s.channel,
-        status: s.status,
-        createdAt: new Date(s.createdAt).toISOString(),
-        targeted: s.targeted,
-        tracked: s.tracked,
-        untracked: s.untracked,
-        delivered: s.delivered,
-        opens: { total: s.opens, unique: unique(s.id, 'open'), machine: s.opensMachine },
-        clicks: { total: s.clicks, unique: unique(s.id, 'click'), machine: s.clicksMachine },
-      })),
+      sendings: rows,
     };
   }
 }

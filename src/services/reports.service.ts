@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { trackedSql } from '../domain/consent.js';
-import { type Suppression, mayBeSmallGroup, smallGroupSuppression } from '../domain/small-group.js';
+import type { Suppression } from '../domain/small-group.js';
 import type { Db } from '../store/database.js';
 import { uniqueRecipients } from '../store/dashboard-stats.js';
-import { anonymousGroupSize, listedRecipientFigures } from '../store/small-group.js';
+import { listedRecipientFigures, sendingSuppression } from '../store/small-group.js';
 import type { Project, ProjectService } from './projects.service.js';
 import type { SendingService } from './sendings.service.js';
 
@@ -116,10 +116,8 @@ export class ReportService {
   }
 
   /** Small-group protection (SPEC §14): whether this sending's anonymous part must be withheld. */
-  async smallGroup(project: Project, sending: { id: number; tracked: number; untracked: number }): Promise<Suppression | null> {
-    const k = project.settings.tracking.minAnonymousGroup;
-    if (!mayBeSmallGroup(sending, k)) return null;
-    return smallGroupSuppression(await anonymousGroupSize(this.db, project.id, sending, project.settings.tracking), k);
+  smallGroup(project: Project, sending: { id: number; tracked: number; untracked: number }): Promise<Suppression | null> {
+    return sendingSuppression(this.db, project.id, sending, project.settings.tracking);
   }
 
   /** The report's figures recounted over the listed contacts' events alone, saying why. */

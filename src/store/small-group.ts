@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { type TrackingSettings, trackedSql } from '../domain/consent.js';
-import { mayBeSmallGroup } from '../domain/small-group.js';
+import { mayBeSmallGroup, type Suppression, smallGroupSuppression } from '../domain/small-group.js';
 import type { Db } from './database.js';
 
 const HOUR = 3_600_000;
@@ -28,6 +28,13 @@ export async function anonymousGroupSize(db: Db, projectId: number, sending: Sen
     .where(trackedSql(tracking, 'c.has_tracking_consent'))
     .executeTakeFirst();
   return sending.untracked + Math.max(0, sending.tracked - Number(row?.n ?? 0));
+}
+
+/** Small-group protection for one sending: the suppression in force, or null (the one check reports, exports and dashboards use). */
+export async function sendingSuppression(db: Db, projectId: number, sending: SendingCounts, tracking: TrackingSettings & { minAnonymousGroup: number }): Promise<Suppression | null> {
+  const k = tracking.minAnonymousGroup;
+  if (!mayBeSmallGroup(sending, k)) return null;
+  return smallGroupSuppression(await anonymousGroupSize(db, projectId, sending, tracking), k);
 }
 
 /** The project's sendings whose anonymous group is smaller than `k` (none when `k` is 0). */

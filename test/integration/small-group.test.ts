@@ -62,6 +62,7 @@ for (const dialect of dialects()) {
         report: report.body,
         events: await text(`/api/v1/projects/${pid}/sendings/${sid}/events?format=ndjson`),
         bi: await text(`/api/v1/projects/${pid}/exports/events?format=ndjson`),
+        home: (await t.api<{ sendings: unknown[] }>('GET', `/api/v1/projects/${pid}/dashboard`)).body.sendings,
       };
     }
 
@@ -176,11 +177,15 @@ for (const dialect of dialects()) {
             expect(after.report).toEqual(report);
             expect(after.events).toBe(before.events);
             expect(after.bi).toBe(before.bi);
+            expect(after.home).toEqual(before.home);
+            expect(before.home[0]).toMatchObject({ opens: { total: report.opens.total }, suppressed: { k: s.k } });
           } else {
             expect(report.suppressed).toBeUndefined();
             // At or above k the report is exactly what it is with the protection off.
             await t.api('PATCH', `/api/v1/projects/${pid}`, { tracking: { minAnonymousGroup: 0 } });
-            expect((await observe(pid, String(sid))).report).toEqual(report);
+            const off = await observe(pid, String(sid));
+            expect(off.report).toEqual(report);
+            expect(off.home).toEqual(before.home);
           }
         }),
         { numRuns: dialect === 'sqlite' ? 40 : 20 },

@@ -60,6 +60,9 @@ const HomeView = Type.Object({
       delivered: Type.Integer(),
       opens: Figures,
       clicks: Figures,
+      suppressed: Type.Optional(
+        Type.Object({ reason: Type.String(), k: Type.Integer() }, { description: 'small-group protection: the figures count the listed tracked contacts only' }),
+      ),
     }),
   ),
 });
