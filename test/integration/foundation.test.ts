@@ -114,11 +114,11 @@ for (const dialect of dialects()) {
     };
 
     describe('projects', () => {
-      it('a new project has the tracking module off, opt-out, and anonymizePastOnRefusal on', async () => {
+      it('a new project has the tracking module off, opt-out, and anonymizePastOnRefusal on, small-group protection off and Global Privacy Control honoured', async () => {
         const res = await t.api<ProjectView>('POST', '/api/v1/projects', { name: 'Shop' });
         expect(res.status).toBe(201);
         expect(res.body.id).toMatch(/^\d+$/);
-        expect(res.body.tracking).toEqual({ enabled: false, mode: 'opt-out', anonymizePastOnRefusal: true, optOutFooter: true });
+        expect(res.body.tracking).toEqual({ enabled: false, mode: 'opt-out', anonymizePastOnRefusal: true, optOutFooter: true, minAnonymousGroup: 0, honorGpc: true });
         const got = await t.api<ProjectView>('GET', `/api/v1/projects/${res.body.id}`);
         expect(got.status).toBe(200);
         expect(got.body.name).toBe('Shop');
