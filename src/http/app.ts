@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context.js';
+import { adminApp } from './admin/admin.routes.js';
 import { campaignRoutes } from './api/campaigns.routes.js';
 import { contactRoutes } from './api/contacts.routes.js';
 import { dashboardRoutes } from './api/dashboards.routes.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Per-address limit on hosted-form POSTs (default 60 a minute). */
   formRateLimit?: FormPagesOptions['rateLimit'];
+  /** The built admin app (default web/dist); a folder without index.html serves the "not built" page. */
+  adminDist?: string;
 }
 
 // Tracking and form URLs carry tokens; their logs keep only the route pattern.
@@ -91,6 +94,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(adminApp(options.adminDist));
   trackRoutes(app, ctx);
   await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type AppContext, createContext } from '../../src/context.js';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -58,12 +58,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(dialect: DialectName, overrides: Partial<Config> = {}, clock?: () => number): Promise<TestApp> {
+export async function startTestApp(dialect: DialectName, overrides: Partial<Config> = {}, clock?: () => number, appOptions: AppOptions = {}): Promise<TestApp> {
   const database = await freshDatabase(dialect);
   const config = loadConfig({}, { dataDir: database.dataDir, databaseUrl: database.databaseUrl, adminKey: ADMIN_KEY, secrets: ['test-secret'], logLevel: 'warn', ...overrides });
   const ctx = await createContext(config, clock);
   await ctx.projects.ensureAdminKey(config.adminKey);
-  const app = await buildApp(ctx, { logger: false });
+  const app = await buildApp(ctx, { logger: false, ...appOptions });
   await app.ready();
   return {
     dialect,
