@@ -1,27 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, rawRequest, setCsrfToken } from '../api/client';
+import { ApiError, api, setCsrfToken } from '../api/client';
+import { data } from '../api/data';
+import type { paths } from '../api/schema';
 import { applyLanguage, isLanguage, type Language } from '../i18n';
 
-export type Role = 'owner' | 'marketer' | 'privacy' | 'viewer';
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  projects: string[];
-  language: string | null;
-}
-
-interface SessionBody {
-  user: SessionUser;
-  csrfToken: string;
-}
+type SessionBody = paths['/api/v1/sessions/current']['get']['responses'][200]['content']['application/json'];
+export type SessionUser = SessionBody['user'];
+export type Role = SessionUser['role'];
 
 export const SESSION_KEY = ['session'] as const;
 
-async function readSession(response: Response): Promise<SessionUser> {
-  const body = (await response.json()) as SessionBody;
+async function readSession(call: Promise<{ data?: SessionBody }>): Promise<SessionUser> {
+  const body = await data(call);
   setCsrfToken(body.csrfToken);
   if (isLanguage(body.user.language)) await applyLanguage(body.user.language);
   return body.user;
@@ -30,7 +20,7 @@ async function readSession(response: Response): Promise<SessionUser> {
 /** The signed-in user, or null when there is no session (401). */
 async function currentSession(): Promise<SessionUser | null> {
   try {
-    return await readSession(await rawRequest('GET', '/api/v1/sessions/current'));
+    return await readSession(api.GET('/api/v1/sessions/current'));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       setCsrfToken(null);
@@ -58,8 +48,8 @@ export function useUser(): SessionUser {
 export function useSignIn() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (credentials: { email: string; password: string }) =>
-      readSession(await rawRequest('POST', '/api/v1/sessions', JSON.stringify(credentials), 'application/json')),
+    mutationFn: (credentials: { email: string; password: string }) =>
+      readSession(api.POST('/api/v1/sessions', { body: credentials })),
     onSuccess: (user) => queryClient.setQueryData(SESSION_KEY, user),
   });
 }
@@ -68,7 +58,7 @@ export function useSignOut() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => {
-      await rawRequest('DELETE', '/api/v1/sessions/current');
+      await api.DELETE('/api/v1/sessions/current');
     },
     onSettled: () => {
       setCsrfToken(null);
@@ -86,7 +76,7 @@ export function useChooseLanguage() {
       await applyLanguage(language);
       const user = queryClient.getQueryData<SessionUser | null>(SESSION_KEY);
       if (!user) return;
-      await rawRequest('PATCH', '/api/v1/users/me', JSON.stringify({ language }), 'application/json');
+      await api.PATCH('/api/v1/users/me', { body: { language } });
       queryClient.setQueryData(SESSION_KEY, { ...user, language });
     },
   });
