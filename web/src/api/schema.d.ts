@@ -791,6 +791,10 @@ export interface paths {
                                     anonymizePastOnRefusal: boolean;
                                     /** @description append the tracking opt-out link to every email while the module is on */
                                     optOutFooter: boolean;
+                                    /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                    minAnonymousGroup: number;
+                                    /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                    honorGpc: boolean;
                                 };
                                 retentionDays: number;
                                 branding: {
@@ -807,6 +811,10 @@ export interface paths {
                                         anonymizePastOnRefusal: boolean;
                                         /** @description append the tracking opt-out link to every email while the module is on */
                                         optOutFooter: boolean;
+                                        /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                        minAnonymousGroup: number;
+                                        /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                        honorGpc: boolean;
                                     };
                                     retentionDays: number;
                                     branding: {
@@ -874,6 +882,10 @@ export interface paths {
                                 anonymizePastOnRefusal?: boolean;
                                 /** @description append the tracking opt-out link to every email while the module is on */
                                 optOutFooter?: boolean;
+                                /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                minAnonymousGroup?: number;
+                                /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                honorGpc?: boolean;
                             };
                             retentionDays?: number;
                             branding?: {
@@ -904,6 +916,10 @@ export interface paths {
                                 anonymizePastOnRefusal: boolean;
                                 /** @description append the tracking opt-out link to every email while the module is on */
                                 optOutFooter: boolean;
+                                /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                minAnonymousGroup: number;
+                                /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                honorGpc: boolean;
                             };
                             retentionDays: number;
                             branding: {
@@ -920,6 +936,10 @@ export interface paths {
                                     anonymizePastOnRefusal: boolean;
                                     /** @description append the tracking opt-out link to every email while the module is on */
                                     optOutFooter: boolean;
+                                    /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                    minAnonymousGroup: number;
+                                    /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                    honorGpc: boolean;
                                 };
                                 retentionDays: number;
                                 branding: {
@@ -1017,6 +1037,10 @@ export interface paths {
                                 anonymizePastOnRefusal: boolean;
                                 /** @description append the tracking opt-out link to every email while the module is on */
                                 optOutFooter: boolean;
+                                /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                minAnonymousGroup: number;
+                                /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                honorGpc: boolean;
                             };
                             retentionDays: number;
                             branding: {
@@ -1033,6 +1057,10 @@ export interface paths {
                                     anonymizePastOnRefusal: boolean;
                                     /** @description append the tracking opt-out link to every email while the module is on */
                                     optOutFooter: boolean;
+                                    /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                    minAnonymousGroup: number;
+                                    /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                    honorGpc: boolean;
                                 };
                                 retentionDays: number;
                                 branding: {
@@ -1082,7 +1110,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change name and settings (`tracking.enabled`, `tracking.mode`, `tracking.anonymizePastOnRefusal`, …) */
+        /** Change name and settings (`tracking.enabled`, `tracking.mode`, `tracking.anonymizePastOnRefusal`, `tracking.minAnonymousGroup`, `tracking.honorGpc`, …) */
         patch: {
             parameters: {
                 query?: never;
@@ -1105,6 +1133,10 @@ export interface paths {
                             anonymizePastOnRefusal?: boolean;
                             /** @description append the tracking opt-out link to every email while the module is on */
                             optOutFooter?: boolean;
+                            /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                            minAnonymousGroup?: number;
+                            /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                            honorGpc?: boolean;
                         };
                         retentionDays?: number;
                         branding?: {
@@ -1121,6 +1153,10 @@ export interface paths {
                                 anonymizePastOnRefusal?: boolean;
                                 /** @description append the tracking opt-out link to every email while the module is on */
                                 optOutFooter?: boolean;
+                                /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                minAnonymousGroup?: number;
+                                /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                honorGpc?: boolean;
                             };
                             retentionDays?: number;
                             branding?: {
@@ -1151,6 +1187,10 @@ export interface paths {
                                 anonymizePastOnRefusal: boolean;
                                 /** @description append the tracking opt-out link to every email while the module is on */
                                 optOutFooter: boolean;
+                                /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                minAnonymousGroup: number;
+                                /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                honorGpc: boolean;
                             };
                             retentionDays: number;
                             branding: {
@@ -1167,6 +1207,10 @@ export interface paths {
                                     anonymizePastOnRefusal: boolean;
                                     /** @description append the tracking opt-out link to every email while the module is on */
                                     optOutFooter: boolean;
+                                    /** @description small-group protection k: a sending with fewer untracked recipients shows and exports no anonymous activity (0 = off, 5 recommended) */
+                                    minAnonymousGroup: number;
+                                    /** @description Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously */
+                                    honorGpc: boolean;
                                 };
                                 retentionDays: number;
                                 branding: {
@@ -3889,6 +3933,11 @@ export interface paths {
                                     anonymous: number;
                                 };
                             };
+                            /** @description small-group protection: fewer than k untracked recipients, so every figure counts the listed tracked contacts only */
+                            suppressed?: {
+                                reason: string;
+                                k: number;
+                            };
                         };
                     };
                 };
@@ -3936,7 +3985,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export a sending's events as CSV or NDJSON (streamed; anonymous events have no contact) */
+        /** Export a sending's events as CSV or NDJSON (streamed; anonymous events have no contact; with small-group protection in force, only the listed contacts' events and an X-Trackguard-Suppressed header) */
         get: {
             parameters: {
                 query?: {
@@ -4059,7 +4108,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export events for BI as CSV or NDJSON (streamed, in id order); identified events may carry chosen contact fields, anonymous events carry none */
+        /** Export events for BI as CSV or NDJSON (streamed, in id order); identified events may carry chosen contact fields, anonymous events carry none; with small-group protection, the anonymous part of small groups is left out */
         get: {
             parameters: {
                 query?: {
@@ -6567,6 +6616,11 @@ export interface paths {
                                     total: number;
                                     unique: number;
                                     machine: number;
+                                };
+                                /** @description small-group protection: the figures count the listed tracked contacts only */
+                                suppressed?: {
+                                    reason: string;
+                                    k: number;
                                 };
                             }[];
                         };
