@@ -43,6 +43,9 @@ export function installApiAuth(api: FastifyInstance, ctx: AppContext): void {
     const pid = (request.params as Record<string, string | undefined> | undefined)?.pid;
     if (pid !== undefined && /^[0-9]{1,15}$/.test(pid)) ctx.projects.assertAccess(request.principal, Number(pid));
     authorize(request, actionOf(request.method, request.routeOptions.url ?? request.url));
+    // A request sent without a body is validated as an empty object: an optional body may be left out
+    // (`curl -X POST …/keys`), and a required field is named instead of "body: must be object".
+    if (request.body === undefined && !isReadMethod(request.method) && !request.headers['content-type']?.startsWith('multipart/')) request.body = {};
   });
 
   api.addHook('onSend', async (request, reply, payload) => {
