@@ -199,7 +199,7 @@ export function parseCampaignSpec(spec: { entry?: unknown; start?: unknown; node
       .slice(0, 5)
       .map((p) => `${p.field}: ${p.reason}`)
       .join('; ');
-    throw new AppError('InvalidCampaign', 400, detail, problems);
+    throw new AppError('InvalidCampaign', detail, problems);
   }
   const entry = spec.entry as { groupId?: string | number; api?: true };
   const nodes = (spec.nodes as Record<string, unknown>[]).map((n) => (n.type === 'send' ? { ...n, messageId: String(n.messageId) } : n)) as CampaignNode[];

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { thrownAppError } from '../../test/helpers/app-error.js';
+import { statusOf } from '../http/problem.js';
 import {
   type ConsentState,
   consentAction,
@@ -151,7 +152,7 @@ describe('parseConsentValue', () => {
   it.each([2, -1, 0.5, 'maybe', '10', 'tru', [], {}, [true], Number.NaN])('%j is rejected as InvalidConsentValue naming the field', (input) => {
     const error = thrownAppError(() => parseConsentValue(input));
     expect(error.code).toBe('InvalidConsentValue');
-    expect(error.status).toBe(400);
+    expect(statusOf(error.code)).toBe(400);
     expect(error.errors[0]?.field).toBe('hasTrackingConsent');
   });
 });
@@ -201,7 +202,7 @@ describe('parseConsentDate', () => {
   ])('%j is rejected as InvalidConsentDate naming the field', (input) => {
     const error = thrownAppError(() => parseConsentDate(input, now));
     expect(error.code).toBe('InvalidConsentDate');
-    expect(error.status).toBe(400);
+    expect(statusOf(error.code)).toBe(400);
     expect(error.errors[0]?.field).toBe('dtTrackingConsent');
   });
 
@@ -211,7 +212,7 @@ describe('parseConsentDate', () => {
     expect(parseConsentDate(at(now + 60_000), now)).toBe(now + 60_000);
     const error = thrownAppError(() => parseConsentDate(at(now + FUTURE_SKEW_MS + 1000), now));
     expect(error.code).toBe('FutureConsentDate');
-    expect(error.status).toBe(400);
+    expect(statusOf(error.code)).toBe(400);
     expect(thrownAppError(() => parseConsentDate('2026-06-16', now)).code).toBe('FutureConsentDate');
   });
 

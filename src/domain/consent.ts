@@ -100,7 +100,7 @@ export function parseConsentValue(input: unknown): boolean | null | undefined {
     if (TRUE_VALUES.has(text)) return true;
     if (FALSE_VALUES.has(text)) return false;
   }
-  throw new AppError('InvalidConsentValue', 400, `hasTrackingConsent: unknown consent value ${JSON.stringify(input)} (expected 1, 0, true or false)`, [
+  throw new AppError('InvalidConsentValue', `hasTrackingConsent: unknown consent value ${JSON.stringify(input)} (expected 1, 0, true or false)`, [
     { field: 'hasTrackingConsent', reason: `unknown consent value ${JSON.stringify(input)}` },
   ]);
 }
@@ -135,13 +135,13 @@ export function parseConsentDate(input: string, now: number, field = 'dtTracking
     ms -= sign * (zoneHours * 60 + zoneMinutes) * 60_000;
   }
   if (ms > now + FUTURE_SKEW_MS) {
-    throw new AppError('FutureConsentDate', 400, `${field}: ${input} is in the future`, [{ field, reason: 'date is in the future' }]);
+    throw new AppError('FutureConsentDate', `${field}: ${input} is in the future`, [{ field, reason: 'date is in the future' }]);
   }
   return ms;
 }
 
 function invalidDate(field: string, input: string): AppError {
-  return new AppError('InvalidConsentDate', 400, `${field}: cannot read ${JSON.stringify(input)} as a date (ISO 8601, YYYY.MM.DD or YYYY-MM-DD)`, [
+  return new AppError('InvalidConsentDate', `${field}: cannot read ${JSON.stringify(input)} as a date (ISO 8601, YYYY.MM.DD or YYYY-MM-DD)`, [
     { field, reason: 'invalid date' },
   ]);
 }

@@ -261,7 +261,7 @@ export function invalidCriteria(problems: FieldProblem[]): AppError {
     .slice(0, 5)
     .map((p) => `${p.field}: ${p.reason}`)
     .join('; ');
-  return new AppError('InvalidCriteria', 400, detail, problems);
+  return new AppError('InvalidCriteria', detail, problems);
 }
 
 /**
@@ -516,7 +516,7 @@ function numberOp(op: FieldOp, n: number, value: number): boolean {
 }
 
 function missingModel(id: string): AppError {
-  return new AppError('ScoreModelNotFound', 400, `score.${id}: no score model ${id} in this project`, [{ field: `score.${id}`, reason: 'unknown score model' }]);
+  return new AppError('ScoreModelNotFound', `score.${id}: no score model ${id} in this project`, [{ field: `score.${id}`, reason: 'unknown score model' }]);
 }
 
 // ---------------------------------------------------------------------------

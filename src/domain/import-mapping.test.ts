@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { thrownAppError } from '../../test/helpers/app-error.js';
+import { statusOf } from '../http/problem.js';
 import { csvCell, detectDelimiter, isBlankRow, parseDelimiter, parseMapping, resolveColumns, rowToRecord } from './import-mapping.js';
 
 describe('parseMapping', () => {
@@ -18,7 +19,7 @@ describe('parseMapping', () => {
 
   it('rejects an unknown target on the map field', () => {
     const error = thrownAppError(() => parseMapping('E-mail:mail'));
-    expect(error.status).toBe(400);
+    expect(statusOf(error.code)).toBe(400);
     expect(error.errors[0]?.field).toBe('map');
     expect(error.message).toContain('unknown target "mail"');
   });

@@ -2,6 +2,7 @@
 // a missed link loses a click, a rewritten unsubscribe link or an unescaped value breaks the mail.
 import { describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
+import { statusOf } from '../http/problem.js';
 import { type MessageContent, type RenderContext, prepareMessage, renderMessage } from './render.js';
 
 function ctx(over: Partial<RenderContext> = {}): RenderContext {
@@ -62,7 +63,7 @@ describe('template errors', () => {
   it('reports an unknown tag with its field and line', () => {
     const error = templateError({ channel: 'email', subject: 'ok', html: '<p>\nhello\n{{contact.foo bar}}</p>' });
     expect(error.code).toBe('TemplateError');
-    expect(error.status).toBe(400);
+    expect(statusOf(error.code)).toBe(400);
     expect(error.errors).toEqual([{ field: 'html', reason: 'line 3: unknown tag {{contact.foo bar}}' }]);
   });
 

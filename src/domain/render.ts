@@ -1,4 +1,5 @@
 import { AppError, type FieldProblem } from './errors.js';
+import { escapeHtml } from './escape-html.js';
 
 export type Channel = 'email' | 'sms' | 'push';
 
@@ -278,7 +279,7 @@ function compileField(
 /**
  * Compiles a message once per sending: parses merge tags, assigns an index
  * to each distinct http(s) destination, and marks where the open pixel and
- * footer go. Throws `AppError('TemplateError', 400)` listing every bad tag
+ * footer go. Throws `AppError('TemplateError')` listing every bad tag
  * with its field and line, so errors surface when the message is saved.
  *
  * @example prepareMessage({ channel: 'sms', text: 'Hi {{contact.firstName | "there"}}: https://x.io/a' }).links // ['https://x.io/a']
@@ -298,16 +299,9 @@ export function prepareMessage(content: MessageContent): PreparedMessage {
   if (problems.length > 0) {
     const first = problems[0]!;
     const message = problems.length === 1 ? `Template error in ${first.field}: ${first.reason}` : `${problems.length} template errors`;
-    throw new AppError('TemplateError', 400, message, problems);
+    throw new AppError('TemplateError', message, problems);
   }
   return { channel: content.channel, links: table.links, fields };
-}
-
-const HTML_SPECIAL = /[&<>"']/;
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(text: string): string {
-  return HTML_SPECIAL.test(text) ? text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!) : text;
 }
 
 function display(value: unknown): string {

@@ -1,13 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, hmacMatches } from './hmac.js';
 
 /** What a per-contact signed link opens. */
 export type LinkPurpose = 'unsubscribe' | 'tracking-optout' | 'profile';
 
 const PURPOSE_CODE: Record<LinkPurpose, string> = { unsubscribe: 'u', 'tracking-optout': 'o', profile: 'p' };
 
-function mac(secret: string, body: string): Buffer {
-  return createHmac('sha256', secret).update(body).digest().subarray(0, 12);
-}
+const MAC_BYTES = 12;
 
 /**
  * A token for a per-contact page (`{{unsubscribeUrl}}`, `{{trackingOptOutUrl}}`,
@@ -18,7 +16,7 @@ function mac(secret: string, body: string): Buffer {
  */
 export function signContactLink(secrets: readonly string[], purpose: LinkPurpose, projectId: number, contactId: number): string {
   const body = `${projectId}.${contactId}`;
-  return `${body}.${mac(secrets[0]!, `${PURPOSE_CODE[purpose]}.${body}`).toString('base64url')}`;
+  return `${body}.${hmac(secrets[0]!, `${PURPOSE_CODE[purpose]}.${body}`, MAC_BYTES).toString('base64url')}`;
 }
 
 /**
@@ -31,13 +29,8 @@ export function verifyContactLink(secrets: readonly string[], purpose: LinkPurpo
   if (!match) return null;
   const body = `${match[1]}.${match[2]}`;
   const given = Buffer.from(match[3]!, 'base64url');
-  for (const secret of secrets) {
-    const expected = mac(secret, `${PURPOSE_CODE[purpose]}.${body}`);
-    if (given.length === expected.length && timingSafeEqual(given, expected)) {
-      return { projectId: Number(match[1]), contactId: Number(match[2]) };
-    }
-  }
-  return null;
+  if (!hmacMatches(secrets, `${PURPOSE_CODE[purpose]}.${body}`, given, MAC_BYTES)) return null;
+  return { projectId: Number(match[1]), contactId: Number(match[2]) };
 }
 
 /** URL path of a per-contact page; the public URL is prepended by the caller. */

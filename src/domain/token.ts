@@ -1,4 +1,5 @@
-import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hmac, hmacMatches } from './hmac.js';
 
 export type TokenKind = 'open' | 'click';
 /** Tracked recipients carry their contact id; untracked ones an 8-byte random nonce (11 base64url chars). */
@@ -37,22 +38,6 @@ const MAX_TOKEN_BYTES = 1 + 8 * 4 + MAC_BYTES;
 const MAX_TOKEN_CHARS = Math.ceil((MAX_TOKEN_BYTES * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const scratch = Buffer.alloc(MAX_TOKEN_BYTES);
-
-// Cached key objects: signing ~20 links per recipient should not re-import the secret each time.
-const keys = new Map<string, KeyObject>();
-function keyFor(secret: string): KeyObject {
-  let key = keys.get(secret);
-  if (!key) {
-    key = createSecretKey(Buffer.from(secret, 'utf8'));
-    if (keys.size > 16) keys.clear();
-    keys.set(secret, key);
-  }
-  return key;
-}
-
-function mac(secret: string, body: Uint8Array): Buffer {
-  return createHmac('sha256', keyFor(secret)).update(body).digest().subarray(0, MAC_BYTES);
-}
 
 /** Writes `value` as LEB128 at `offset` in `out`; returns the next offset. */
 function writeVarint(out: Buffer, offset: number, value: number, what: string): number {
@@ -121,7 +106,7 @@ export function signToken(secret: string, token: TrackingToken): string {
     at = writeVarint(out, at, token.recipient.contactId, 'contactId');
   }
   if (hasSentAfter) at = writeVarint(out, at, Math.floor((token.sentAfterMs as number) / SENT_AFTER_UNIT_MS), 'sentAfterMs');
-  at += mac(secret, out.subarray(0, at)).copy(out, at);
+  at += hmac(secret, out.subarray(0, at), MAC_BYTES).copy(out, at);
   return out.toString('base64url', 0, at);
 }
 
@@ -171,12 +156,7 @@ export function verifyToken(secrets: readonly string[], text: string): TrackingT
 
   const body = bytes.subarray(0, end);
   const given = bytes.subarray(end);
-  let valid = false;
-  for (const secret of secrets) {
-    // Every secret is tried (no early exit) so timing does not reveal which one matched.
-    if (timingSafeEqual(given, mac(secret, body))) valid = true;
-  }
-  if (!valid) return null;
+  if (!hmacMatches(secrets, body, given, MAC_BYTES)) return null;
   const token: TrackingToken = { kind, sendingId: sending[0], linkIdx: link[0], recipient };
   if (sentAfterMs !== undefined) token.sentAfterMs = sentAfterMs;
   return token;

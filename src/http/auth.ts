@@ -74,9 +74,9 @@ export function authorize(request: FastifyRequest, action: string): void {
   if (isAllowed(callerOf(principal), permission)) return;
   if (principal.kind === 'project') {
     const needs = permission.scope ? `the ${permission.scope} scope` : 'the admin key or an owner';
-    throw new AppError('Forbidden', 403, `This key may not ${action}: it needs ${needs}`);
+    throw new AppError('Forbidden', `This key may not ${action}: it needs ${needs}`);
   }
-  throw new AppError('Forbidden', 403, `The ${principal.kind === 'user' ? principal.role : ''} role may not ${action}`);
+  throw new AppError('Forbidden', `The ${principal.kind === 'user' ? principal.role : ''} role may not ${action}`);
 }
 
 function principalOf(request: FastifyRequest): Principal | undefined {
@@ -96,27 +96,27 @@ async function authenticate(ctx: AppContext, request: FastifyRequest, reply: Fas
     const principal = match ? await ctx.projects.authenticate(match[1]!) : null;
     if (!principal) {
       reply.header('WWW-Authenticate', match ? 'Bearer error="invalid_token"' : 'Bearer');
-      throw new AppError('Unauthorized', 401, match ? 'The API key is not valid' : 'Send an API key as Authorization: Bearer <key>');
+      throw new AppError('Unauthorized', match ? 'The API key is not valid' : 'Send an API key as Authorization: Bearer <key>');
     }
     return principal;
   }
   const sessionId = request.cookies[SESSION_COOKIE];
   if (sessionId) {
     const user = await ctx.sessions.resolve(sessionId);
-    if (!user) throw new AppError('SessionEnded', 401, 'The session has ended or expired: sign in again');
+    if (!user) throw new AppError('SessionEnded', 'The session has ended or expired: sign in again');
     request.principal = { kind: 'user', userId: user.userId, email: user.email, role: user.role, projectIds: user.projectIds };
     request.sessionId = sessionId;
     // Cookies ride along on cross-site requests; the token proves the page that sent it is ours.
     if (!isReadMethod(request.method)) {
       const token = request.headers[CSRF_HEADER];
       if (!ctx.sessions.checkCsrf(sessionId, typeof token === 'string' ? token : undefined)) {
-        throw new AppError('CsrfTokenInvalid', 403, `A state-changing request made with the session cookie needs the ${CSRF_HEADER} header given at sign-in`);
+        throw new AppError('CsrfTokenInvalid', `A state-changing request made with the session cookie needs the ${CSRF_HEADER} header given at sign-in`);
       }
     }
     return request.principal;
   }
   reply.header('WWW-Authenticate', 'Bearer');
-  throw new AppError('Unauthorized', 401, 'Send an API key as Authorization: Bearer <key>, or sign in (POST /api/v1/sessions)');
+  throw new AppError('Unauthorized', 'Send an API key as Authorization: Bearer <key>, or sign in (POST /api/v1/sessions)');
 }
 
 function createdId(payload: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { AppError, type FieldProblem } from '../domain/errors.js';
+import { AppError, type ErrorCode, type FieldProblem } from '../domain/errors.js';
 
 export const PROBLEM_BASE = 'https://trackguard.dev/problems/';
 
@@ -12,6 +12,59 @@ export interface Problem {
   code: string;
   errors?: FieldProblem[];
 }
+
+/**
+ * The HTTP status of every code of the error catalogue: the one place where
+ * a domain failure gets its HTTP face (a new code without a status does not compile).
+ */
+const STATUS: Record<ErrorCode, number> = {
+  CampaignNotFound: 404,
+  ContactNotFound: 404,
+  FormNotFound: 404,
+  GroupNotFound: 404,
+  ImportNotFound: 404,
+  InjectionRuleNotFound: 404,
+  KeyNotFound: 404,
+  LinkNotFound: 404,
+  MessageNotFound: 404,
+  ProjectNotFound: 404,
+  ScoreModelNotFound: 404,
+  SendingNotFound: 404,
+  UserNotFound: 404,
+  InvalidInput: 400,
+  InvalidRecord: 400,
+  InvalidEvent: 400,
+  InvalidMessage: 400,
+  InvalidCampaign: 400,
+  InvalidCriteria: 400,
+  InvalidScoreRules: 400,
+  InvalidInjectionRule: 400,
+  InvalidConsentValue: 400,
+  InvalidConsentDate: 400,
+  FutureConsentDate: 400,
+  TemplateError: 400,
+  EmptyImport: 400,
+  GroupNotStatic: 400,
+  Unauthorized: 401,
+  InvalidCredentials: 401,
+  NoSession: 401,
+  SessionEnded: 401,
+  Forbidden: 403,
+  CsrfTokenInvalid: 403,
+  CrossOriginSignIn: 403,
+  TooManySignInAttempts: 429,
+  CampaignNotDraft: 409,
+  CampaignRunning: 409,
+  CampaignNotStartable: 409,
+  CampaignNotRunning: 409,
+  CampaignEntryNotApi: 409,
+  ScoreModelInUse: 409,
+  UserExists: 409,
+  LastOwner: 409,
+};
+
+/** @example statusOf('ContactNotFound') // 404 */
+export const statusOf = (code: ErrorCode): number => STATUS[code];
 
 const kebab = (code: string): string => code.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
@@ -47,7 +100,7 @@ function validationProblems(error: FastifyError): FieldProblem[] {
 /** The one place where errors become problem+json. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof AppError) return sendProblem(reply, problem(error.code, error.status, error.message, error.errors));
+    if (error instanceof AppError) return sendProblem(reply, problem(error.code, statusOf(error.code), error.message, error.errors));
     if (error.validation) {
       const errors = validationProblems(error);
       const where = error.validationContext ?? 'body';

@@ -91,7 +91,7 @@ export class CampaignService {
     for (const [i, node] of spec.nodes.entries()) {
       if (node.type === 'send') {
         await this.messages.get(projectId, Number(node.messageId)).catch(() => {
-          throw new AppError('InvalidCampaign', 400, `nodes[${i}].messageId: no message ${node.messageId}`, [
+          throw new AppError('InvalidCampaign', `nodes[${i}].messageId: no message ${node.messageId}`, [
             { field: `nodes[${i}].messageId`, reason: `no message ${node.messageId} in this project` },
           ]);
         });
@@ -141,7 +141,7 @@ export class CampaignService {
     const campaign = await this.get(projectId, campaignId);
     const changesSpec = patch.entry !== undefined || patch.start !== undefined || patch.nodes !== undefined;
     if (changesSpec && campaign.status !== 'draft') {
-      throw new AppError('CampaignNotDraft', 409, `campaign ${campaignId} is ${campaign.status}: only a draft's entry and nodes can change`);
+      throw new AppError('CampaignNotDraft', `campaign ${campaignId} is ${campaign.status}: only a draft's entry and nodes can change`);
     }
     const now = this.clock();
     const spec = changesSpec
@@ -161,7 +161,7 @@ export class CampaignService {
 
   async delete(projectId: number, campaignId: number): Promise<void> {
     const campaign = await this.get(projectId, campaignId);
-    if (campaign.status === 'running') throw new AppError('CampaignRunning', 409, `campaign ${campaignId} is running: pause it first`);
+    if (campaign.status === 'running') throw new AppError('CampaignRunning', `campaign ${campaignId} is running: pause it first`);
     await this.db.transaction().execute(async (trx) => {
       for (const table of ['campaign_contacts', 'campaign_nodes', 'campaign_sends'] as const) {
         await trx.deleteFrom(table).where('project_id', '=', projectId).where('campaign_id', '=', campaignId).execute();
@@ -177,7 +177,7 @@ export class CampaignService {
   async start(projectId: number, campaignId: number): Promise<Campaign> {
     const campaign = await this.get(projectId, campaignId);
     if (campaign.status === 'running' || campaign.status === 'finished') {
-      throw new AppError('CampaignNotStartable', 409, `campaign ${campaignId} is ${campaign.status}`);
+      throw new AppError('CampaignNotStartable', `campaign ${campaignId} is ${campaign.status}`);
     }
     const now = this.clock();
     // Read before the transaction: SQLite has one connection, held by the transaction.
@@ -190,7 +190,7 @@ export class CampaignService {
         .where('id', '=', campaignId)
         .where('status', '=', campaign.status)
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new AppError('CampaignNotStartable', 409, `campaign ${campaignId} changed meanwhile`);
+      if (Number(updated.numUpdatedRows) !== 1) throw new AppError('CampaignNotStartable', `campaign ${campaignId} changed meanwhile`);
       if (membership) await this.enter(trx, campaign, membership, now);
       await this.ensureJob(trx, campaign, now);
     });
@@ -200,7 +200,7 @@ export class CampaignService {
 
   async pause(projectId: number, campaignId: number): Promise<Campaign> {
     const campaign = await this.get(projectId, campaignId);
-    if (campaign.status !== 'running') throw new AppError('CampaignNotRunning', 409, `campaign ${campaignId} is ${campaign.status}`);
+    if (campaign.status !== 'running') throw new AppError('CampaignNotRunning', `campaign ${campaignId} is ${campaign.status}`);
     await this.db
       .updateTable('campaigns')
       .set({ status: 'paused', updated_at: this.clock() })
@@ -242,9 +242,9 @@ export class CampaignService {
   /** API entry: contacts of the project enter a running or paused campaign. */
   async addContacts(projectId: number, campaignId: number, contactIds: number[]): Promise<{ entered: number; ignored: number }> {
     const campaign = await this.get(projectId, campaignId);
-    if (!('api' in campaign.entry)) throw new AppError('CampaignEntryNotApi', 409, `campaign ${campaignId} takes its contacts from a group`);
+    if (!('api' in campaign.entry)) throw new AppError('CampaignEntryNotApi', `campaign ${campaignId} takes its contacts from a group`);
     if (campaign.status !== 'running' && campaign.status !== 'paused') {
-      throw new AppError('CampaignNotRunning', 409, `campaign ${campaignId} is ${campaign.status}: start it before adding contacts`);
+      throw new AppError('CampaignNotRunning', `campaign ${campaignId} is ${campaign.status}: start it before adding contacts`);
     }
     const ids = [...new Set(contactIds)];
     const now = this.clock();

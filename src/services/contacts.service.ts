@@ -62,7 +62,7 @@ const RECORD_KEYS = new Set(['email', 'externalId', 'phone', 'fields', 'status',
  * A consent value without a date takes `now`.
  */
 export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord {
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new AppError('InvalidRecord', 400, 'record must be an object');
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new AppError('InvalidRecord', 'record must be an object');
   for (const key in record) {
     if (!RECORD_KEYS.has(key)) throw field(key, 'unknown property (custom values go under fields)');
   }
@@ -108,7 +108,7 @@ export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord
 }
 
 function field(name: string, reason: string): AppError {
-  return new AppError('InvalidRecord', 400, `${name}: ${reason}`, [{ field: name, reason }]);
+  return new AppError('InvalidRecord', `${name}: ${reason}`, [{ field: name, reason }]);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

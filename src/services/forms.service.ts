@@ -188,9 +188,9 @@ export class FormService {
    */
   async contactPage(purpose: LinkPurpose, token: string): Promise<{ project: Project; contact: Contact; form: PageForm }> {
     const link = verifyContactLink(this.config.secrets, purpose, token);
-    if (!link) throw new AppError('LinkNotFound', 404, 'This link is not valid');
+    if (!link) throw new AppError('LinkNotFound', 'This link is not valid');
     const contact = await getContact(this.db, link.projectId, link.contactId);
-    if (!contact) throw new AppError('LinkNotFound', 404, 'This link is not valid');
+    if (!contact) throw new AppError('LinkNotFound', 'This link is not valid');
     const project = await this.projects.getCached(link.projectId);
     const configured = await latestFormOfKind(this.db, project.id, purpose);
     return { project, contact, form: configured ?? { id: null, kind: purpose, spec: {} } };
@@ -249,7 +249,7 @@ export class FormService {
     const outcome = await this.db.transaction().execute(async (trx): Promise<SubmitOutcome> => {
       await lockLedger(trx, project.id);
       const contact = await getContact(trx, project.id, contactId);
-      if (!contact) throw new AppError('LinkNotFound', 404, 'This link is not valid');
+      if (!contact) throw new AppError('LinkNotFound', 'This link is not valid');
       let changed = false;
       for (const field of fields) {
         const value = values[field] ?? '';

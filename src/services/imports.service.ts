@@ -217,7 +217,7 @@ export class ImportService {
     let mappingOut: MappingEntry[];
     try {
       const first = await records.next();
-      if (first.done) throw new AppError('EmptyImport', 400, 'no header row');
+      if (first.done) throw new AppError('EmptyImport', 'no header row');
       width = first.value.record.length;
       columns = resolveColumns(first.value.record, mapping);
       mappingOut = columns.map((c) => ({ column: c.column, target: c.target }));

@@ -46,7 +46,7 @@ export class InjectionRuleService {
   private validate(input: unknown): InjectionRuleInput {
     const problems = validateInjectionRule(input);
     if (problems.length > 0) {
-      throw new AppError('InvalidInjectionRule', 400, problems.map((p) => `${p.field}: ${p.reason}`).join('; '), problems);
+      throw new AppError('InvalidInjectionRule', problems.map((p) => `${p.field}: ${p.reason}`).join('; '), problems);
     }
     const rule = input as InjectionRuleInput;
     return {

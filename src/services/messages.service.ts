@@ -58,7 +58,7 @@ export function contentOf(message: Pick<Message, 'channel' | 'subject' | 'html' 
 }
 
 function requireContent(input: NewMessage): void {
-  const missing = (field: string, reason: string) => new AppError('InvalidMessage', 400, `${field}: ${reason}`, [{ field, reason }]);
+  const missing = (field: string, reason: string) => new AppError('InvalidMessage', `${field}: ${reason}`, [{ field, reason }]);
   if (input.channel === 'email') {
     if (!input.subject) throw missing('subject', 'an email needs a subject');
     if (!input.html && !input.text) throw missing('html', 'an email needs html or text');

@@ -36,7 +36,7 @@ function toModel(row: Selectable<ScoreModelTable>): ScoreModel {
 function parseRules(rules: unknown): ScoreRule[] {
   const problems = validateScoreRules(rules);
   if (problems.length > 0) {
-    throw new AppError('InvalidScoreRules', 400, problems.slice(0, 5).map((p) => `${p.field}: ${p.reason}`).join('; '), problems);
+    throw new AppError('InvalidScoreRules', problems.slice(0, 5).map((p) => `${p.field}: ${p.reason}`).join('; '), problems);
   }
   return rules as ScoreRule[];
 }
@@ -119,7 +119,7 @@ export class ScoringService {
     await this.get(projectId, modelId);
     const groups = await this.db.selectFrom('groups').select(['id', 'criteria']).where('project_id', '=', projectId).execute();
     const user = groups.find((g) => referencedScoreModels(JSON.parse(g.criteria)).includes(String(modelId)));
-    if (user) throw new AppError('ScoreModelInUse', 409, `score model ${modelId} is used by group ${user.id}`);
+    if (user) throw new AppError('ScoreModelInUse', `score model ${modelId} is used by group ${user.id}`);
     await this.db.deleteFrom('score_models').where('project_id', '=', projectId).where('id', '=', modelId).execute();
   }
 

@@ -209,7 +209,7 @@ export class SegmentService {
 
   /** One page of a group's contacts in id order. */
   async contacts(projectId: number, groupId: number, page: { cursor?: number; limit: number }): Promise<{ items: Contact[]; nextCursor: string | null }> {
-    if (page.limit < 1 || page.limit > 1000) throw new AppError('InvalidInput', 400, 'limit: must be 1 to 1000');
+    if (page.limit < 1 || page.limit > 1000) throw new AppError('InvalidInput', 'limit: must be 1 to 1000');
     const membership = await this.membership(projectId, groupId);
     let query = this.db.selectFrom('contacts as c').selectAll('c').where('c.project_id', '=', projectId).where(membership);
     if (page.cursor !== undefined) query = query.where('c.id', '>', page.cursor);

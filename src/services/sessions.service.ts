@@ -70,13 +70,13 @@ export class SessionService {
       this.failures.blockedFor(emailKey, this.options.maxFailuresPerEmail, windowMs, now) ??
       this.failures.blockedFor(addressKey, this.options.maxFailuresPerAddress, windowMs, now);
     if (retry !== undefined) {
-      throw new AppError('TooManySignInAttempts', 429, `Too many failed sign-ins: try again in ${Math.ceil(retry / 1000)} s`);
+      throw new AppError('TooManySignInAttempts', `Too many failed sign-ins: try again in ${Math.ceil(retry / 1000)} s`);
     }
     const user = await this.users.verifyCredentials(email, password);
     if (!user) {
       this.failures.record(emailKey, now, windowMs);
       this.failures.record(addressKey, now, windowMs);
-      throw new AppError('InvalidCredentials', 401, 'The email or the password is not right');
+      throw new AppError('InvalidCredentials', 'The email or the password is not right');
     }
     this.failures.clear(emailKey);
     const sessionId = randomBytes(32).toString('base64url');

@@ -79,7 +79,7 @@ export class UserService {
     const now = this.clock();
     const id = await this.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-      if (taken) throw new AppError('UserExists', 409, `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
+      if (taken) throw new AppError('UserExists', `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
       const row = await trx
         .insertInto('users')
         .values({ email, name: input.name ?? null, password_hash: passwordHash, role: input.role, language: input.language ?? null, created_at: now, updated_at: now })
@@ -100,7 +100,7 @@ export class UserService {
       if (!row) throw notFound('User', userId);
       if (email !== undefined && email !== row.email) {
         const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-        if (taken) throw new AppError('UserExists', 409, `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
+        if (taken) throw new AppError('UserExists', `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
       }
       if (row.role === 'owner' && patch.role !== undefined && patch.role !== 'owner') await assertAnotherOwner(trx, userId);
       await trx
@@ -207,7 +207,7 @@ async function setProjects(db: Db, userId: number, projectIds: number[]): Promis
 
 async function assertAnotherOwner(db: Db, userId: number): Promise<void> {
   const other = await db.selectFrom('users').select('id').where('role', '=', 'owner').where('id', '!=', userId).limit(1).executeTakeFirst();
-  if (!other) throw new AppError('LastOwner', 409, 'The last owner cannot be removed or given another role: make another user owner first');
+  if (!other) throw new AppError('LastOwner', 'The last owner cannot be removed or given another role: make another user owner first');
 }
 
 function toUser(row: Selectable<UserTable>, projectIds: number[]): User {

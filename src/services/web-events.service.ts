@@ -40,11 +40,11 @@ export class WebEventService {
     let at = now;
     if (input.at !== undefined) {
       at = Date.parse(input.at);
-      if (Number.isNaN(at)) throw new AppError('InvalidEvent', 400, 'at: not a date', [{ field: 'at', reason: 'not an ISO 8601 date' }]);
-      if (at > now + 5 * 60_000) throw new AppError('InvalidEvent', 400, 'at: in the future', [{ field: 'at', reason: 'date is in the future' }]);
+      if (Number.isNaN(at)) throw new AppError('InvalidEvent', 'at: not a date', [{ field: 'at', reason: 'not an ISO 8601 date' }]);
+      if (at > now + 5 * 60_000) throw new AppError('InvalidEvent', 'at: in the future', [{ field: 'at', reason: 'date is in the future' }]);
     }
     if (!input.email && !input.externalId) {
-      throw new AppError('InvalidEvent', 400, 'email or externalId is required', [{ field: 'email', reason: 'email or externalId is required' }]);
+      throw new AppError('InvalidEvent', 'email or externalId is required', [{ field: 'email', reason: 'email or externalId is required' }]);
     }
     let q = this.db.selectFrom('contacts').select(['id', 'has_tracking_consent']).where('project_id', '=', projectId);
     q = input.externalId ? q.where('external_id', '=', input.externalId) : q.where('email', '=', normalizeEmail(input.email as string));

@@ -31,7 +31,7 @@ function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void {
   const claimed = hostOf(origin, 'http:');
   const protocol = claimed ? new URL(origin).protocol : 'http:';
   const ours = [hostOf(request.headers.host, protocol), hostOf(request.headers['x-forwarded-host'], protocol), hostOf(ctx.config.publicUrl, protocol)];
-  if (!claimed || !ours.includes(claimed)) throw new AppError('CrossOriginSignIn', 403, 'Sign-in is accepted only from this server’s own pages (Origin does not match)');
+  if (!claimed || !ours.includes(claimed)) throw new AppError('CrossOriginSignIn', 'Sign-in is accepted only from this server’s own pages (Origin does not match)');
 }
 
 async function sessionView(ctx: AppContext, sessionId: string, userId: number) {
@@ -74,7 +74,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     { schema: { tags, summary: 'The signed-in user and the CSRF token of the session; 401 without a valid session', response: { 200: SessionView, ...problemResponses } } },
     async (request) => {
       const principal = request.principal;
-      if (principal.kind !== 'user' || !request.sessionId) throw new AppError('NoSession', 401, 'No session: sign in with POST /api/v1/sessions');
+      if (principal.kind !== 'user' || !request.sessionId) throw new AppError('NoSession', 'No session: sign in with POST /api/v1/sessions');
       return sessionView(ctx, request.sessionId, principal.userId);
     },
   );
@@ -83,7 +83,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/api/v1/sessions/current',
     { schema: { tags, summary: 'Sign out: ends the session on the server and clears the cookie', response: { 204: Type.Null(), ...problemResponses } } },
     async (request, reply) => {
-      if (request.principal.kind !== 'user' || !request.sessionId) throw new AppError('NoSession', 401, 'No session: sign in with POST /api/v1/sessions');
+      if (request.principal.kind !== 'user' || !request.sessionId) throw new AppError('NoSession', 'No session: sign in with POST /api/v1/sessions');
       await ctx.sessions.signOut(request.sessionId);
       endCookie(request, reply);
       return reply.code(204).send(null);

@@ -124,7 +124,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (request) => {
       const principal = request.principal;
-      if (principal.kind !== 'user') throw new AppError('Forbidden', 403, 'Only a signed-in user has an own account: keys manage users through /api/v1/users/{uid}');
+      if (principal.kind !== 'user') throw new AppError('Forbidden', 'Only a signed-in user has an own account: keys manage users through /api/v1/users/{uid}');
       const { currentPassword, ...patch } = request.body;
       if (patch.password !== undefined) {
         if (currentPassword === undefined) throw badInput('currentPassword', 'is required to change the password');

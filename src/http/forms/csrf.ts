@@ -1,12 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, hmacMatches } from '../../domain/hmac.js';
 
 /** How long a page's form stays valid after it was shown. */
 export const CSRF_TTL_MS = 2 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-function mac(secret: string, path: string, issuedAt: string): Buffer {
-  return createHmac('sha256', secret).update(`form-csrf\n${path}\n${issuedAt}`).digest().subarray(0, 16);
-}
+const MAC_BYTES = 16;
+const signed = (path: string, issuedAt: string): string => `form-csrf\n${path}\n${issuedAt}`;
 
 /**
  * A stateless anti-CSRF token for the form shown at `path`: the time it was
@@ -15,7 +14,7 @@ function mac(secret: string, path: string, issuedAt: string): Buffer {
  */
 export function issueCsrfToken(secrets: readonly string[], path: string, now: number): string {
   const issuedAt = Math.floor(now / 1000).toString(36);
-  return `${issuedAt}.${mac(secrets[0]!, path, issuedAt).toString('base64url')}`;
+  return `${issuedAt}.${hmac(secrets[0]!, signed(path, issuedAt), MAC_BYTES).toString('base64url')}`;
 }
 
 /** Checks a token against every secret (rotation); false when forged, for another page, expired or from the future. */
@@ -27,10 +26,7 @@ export function verifyCsrfToken(secrets: readonly string[], path: string, token:
   const age = now - Number.parseInt(issuedAt, 36) * 1000;
   if (age > CSRF_TTL_MS || age < -CLOCK_SKEW_MS) return false;
   const given = Buffer.from(match[2]!, 'base64url');
-  return secrets.some((secret) => {
-    const expected = mac(secret, path, issuedAt);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
+  return hmacMatches(secrets, signed(path, issuedAt), given, MAC_BYTES);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html } from './html.js';
+import { escapeHtml } from '../../domain/escape-html.js';
+import { html } from './html.js';
 
 describe('html escaping', () => {
   it('escapes the five characters that matter in content and quoted attributes', () => {

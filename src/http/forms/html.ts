@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../domain/escape-html.js';
+
 /** Markup that is already safe: produced by {@link html}, never from raw input. */
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -6,16 +8,6 @@ export class SafeHtml {
   }
 }
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Escapes text for HTML element content and double- or single-quoted attributes.
- *
- * @example escapeHtml('<script>"x"</script>') // '&lt;script&gt;&quot;x&quot;&lt;/script&gt;'
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
 

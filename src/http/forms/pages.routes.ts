@@ -9,6 +9,7 @@ import { formFields, formTexts, type Lang, pickLang } from '../../domain/form.js
 import { contactLinkPath, signContactLink } from '../../domain/signed-link.js';
 import { offersTrackingOptOut, type Submitter, showsConsentField } from '../../services/forms.service.js';
 import type { Project } from '../../services/projects.service.js';
+import { statusOf } from '../problem.js';
 import { issueCsrfToken, originAllowed, verifyCsrfToken } from './csrf.js';
 import { hostedFormPage, NO_CONTACT } from './hosted-page.js';
 import type { SafeHtml } from './html.js';
@@ -85,7 +86,10 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       let kind: ErrorKind = 'error';
-      if (error instanceof AppError) kind = error.status === 404 ? 'notFound' : error.status === 403 ? 'forbidden' : error.status < 500 ? 'badRequest' : 'error';
+      if (error instanceof AppError) {
+        const status = statusOf(error.code);
+        kind = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : status < 500 ? 'badRequest' : 'error';
+      }
       else if (error.validation) kind = error.validationContext === 'params' ? 'notFound' : 'badRequest';
       else if ((error.statusCode ?? 500) < 500) kind = 'badRequest';
       if (kind === 'error') request.log.error({ err: error }, 'form page failed');
