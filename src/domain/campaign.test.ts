@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containsBehaviour, parseDuration, validateCampaignSpec } from './campaign.js';
+import { parseDuration, validateCampaignSpec } from './campaign.js';
+import { hasBehaviorClause } from './criteria.js';
 
 const base = {
   entry: { api: true },
@@ -70,8 +71,8 @@ describe('campaign spec', () => {
   });
 
   it('a condition holds behaviour when any clause, even negated or nested, is behavioural', () => {
-    expect(containsBehaviour({ not: { behavior: 'opened' } })).toBe(true);
-    expect(containsBehaviour({ any: [{ field: 'email', op: 'exists' }, { all: [{ behavior: 'clicked' }] }] })).toBe(true);
-    expect(containsBehaviour({ all: [{ field: 'email', op: 'exists' }, { not: { field: 'status', op: 'eq', value: 'active' } }] })).toBe(false);
+    expect(hasBehaviorClause({ not: { behavior: 'opened' } })).toBe(true);
+    expect(hasBehaviorClause({ any: [{ field: 'email', op: 'exists' }, { all: [{ behavior: 'clicked' }] }] })).toBe(true);
+    expect(hasBehaviorClause({ all: [{ field: 'email', op: 'exists' }, { not: { field: 'status', op: 'eq', value: 'active' } }] })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { type Criteria, hasBehavioralClause, validateCriteria } from './criteria.js';
+import { type Criteria, validateCriteria } from './criteria.js';
 import { AppError, type FieldProblem } from './errors.js';
 
 /*
@@ -22,6 +22,21 @@ export interface CampaignSpec {
   entry: CampaignEntry;
   start: string;
   nodes: CampaignNode[];
+}
+
+export type CampaignStatus = 'draft' | 'running' | 'paused' | 'finished';
+/** Where a contact is in a campaign: moving through it, done, or gone (untracked at a behavioural condition, or erased). */
+export type CampaignContactState = 'active' | 'completed' | 'left_untracked' | 'left';
+
+/** A stored campaign: its definition and lifecycle (dates in epoch ms). */
+export interface Campaign extends CampaignSpec {
+  id: number;
+  projectId: number;
+  name: string;
+  status: CampaignStatus;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
 }
 
 export const CAMPAIGN_LIMITS = { maxNodes: 200, maxDurationMs: 5 * 366 * 86_400_000 } as const;
@@ -58,16 +73,6 @@ export function parseDuration(text: string): number | undefined {
     if (part !== undefined) ms += Number(part) * unit;
   });
   return ms;
-}
-
-/**
- * Whether a condition holds a behavioural clause, at any depth: untracked
- * contacts leave the campaign at such a condition (rule 9).
- *
- * @example containsBehaviour({ not: { behavior: 'opened' } }) // true
- */
-export function containsBehaviour(criteria: Criteria): boolean {
-  return hasBehavioralClause(criteria);
 }
 
 /**

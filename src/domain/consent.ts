@@ -58,6 +58,19 @@ export function trackedSql(settings: TrackingSettings, column = 'has_tracking_co
   return sql<SqlBool>`(${ref} IS NULL OR ${ref} <> 0)`;
 }
 
+/**
+ * {@link trackingStatus} as a SQL predicate over a contact's `has_tracking_consent`
+ * column (1 / 0 / NULL): the contacts whose status is `status`.
+ *
+ * @example db.selectFrom('contacts').where(trackingStatusSql('refused'))
+ */
+export function trackingStatusSql(status: TrackingStatus, column = 'has_tracking_consent'): Expression<SqlBool> {
+  const ref = sql.ref(column);
+  if (status === 'accepted') return sql<SqlBool>`(${ref} = 1)`;
+  if (status === 'refused') return sql<SqlBool>`(${ref} = 0)`;
+  return sql<SqlBool>`(${ref} IS NULL)`;
+}
+
 /** The history action recorded for a new consent value. */
 export function consentAction(value: boolean | null): ConsentAction {
   if (value === true) return 'accepted';

@@ -2,7 +2,8 @@
 // evaluator, so its reading of rule 7 under negation must itself be pinned down here.
 import { describe, expect, it } from 'vitest';
 import type { TrackingSettings } from './consent.js';
-import { type ContactActivity, type Criteria, evaluateCriteria, hasBehavioralClause, scoreOf, validateCriteria, validateScoreRules } from './criteria.js';
+import { type ContactActivity, evaluateCriteria, scoreOf } from './criteria-evaluator.js';
+import { type Criteria, hasBehaviorClause, validateCriteria, validateScoreRules } from './criteria.js';
 
 const NOW = Date.UTC(2026, 0, 15);
 const optOut: TrackingSettings = { enabled: true, mode: 'opt-out' };
@@ -59,7 +60,7 @@ describe('validateCriteria', () => {
   });
 
   it('knows which trees hold behaviour (campaign conditions, rule 9)', () => {
-    expect(hasBehavioralClause({ all: [{ field: 'email', op: 'exists' }, { not: { behavior: 'visited' } }] })).toBe(true);
-    expect(hasBehavioralClause({ any: [{ field: 'email', op: 'exists' }] })).toBe(false);
+    expect(hasBehaviorClause({ all: [{ field: 'email', op: 'exists' }, { not: { behavior: 'visited' } }] })).toBe(true);
+    expect(hasBehaviorClause({ any: [{ field: 'email', op: 'exists' }] })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { type ConsentDecision, isTracked, parseConsentDate, parseConsentValue, trackingStatus } from '../domain/consent.js';
+import { type ConsentDecision, isTracked, parseConsentDate, parseConsentValue, trackingStatus, trackingStatusSql } from '../domain/consent.js';
 import { CONTACT_STATUSES, type Contact, type ContactStatus, isValidEmail, normalizeEmail } from '../domain/contact.js';
 import { AppError, notFound } from '../domain/errors.js';
 import { lockLedger } from '../store/consent-history.js';
@@ -313,9 +313,7 @@ export class ContactService {
 
   async list(projectId: number, query: ContactListQuery): Promise<{ items: Contact[]; nextCursor: string | null }> {
     let q = this.db.selectFrom('contacts').selectAll().where('project_id', '=', projectId);
-    if (query.trackingStatus === 'accepted') q = q.where('has_tracking_consent', '=', 1);
-    if (query.trackingStatus === 'refused') q = q.where('has_tracking_consent', '=', 0);
-    if (query.trackingStatus === 'unanswered') q = q.where('has_tracking_consent', 'is', null);
+    if (query.trackingStatus) q = q.where(trackingStatusSql(query.trackingStatus));
     if (query.email) q = q.where('email', '=', normalizeEmail(query.email));
     if (query.cursor !== undefined) q = q.where('id', '>', query.cursor);
     const rows = await q.orderBy('id').limit(query.limit + 1).execute();

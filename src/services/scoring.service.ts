@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
-import { compileScore, referencedScoreModels, type ScoreRule, type SqlDialect, validateScoreRules } from '../domain/criteria.js';
+import { referencedScoreModels, type ScoreRule, type SqlDialect, validateScoreRules } from '../domain/criteria.js';
+import { compileScore } from '../domain/criteria-sql.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Db } from '../store/database.js';
 import type { ScoreModelTable } from '../store/schema.js';

@@ -1,6 +1,7 @@
 import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Contact } from '../domain/contact.js';
-import { type Criteria, compileCriteria, invalidCriteria, parseCriteria, referencedScoreModels, type SqlDialect } from '../domain/criteria.js';
+import { type Criteria, invalidCriteria, parseCriteria, referencedScoreModels, type SqlDialect } from '../domain/criteria.js';
+import { compileCriteria } from '../domain/criteria-sql.js';
 import { AppError, badInput, notFound } from '../domain/errors.js';
 import { toContact } from '../store/contacts.js';
 import type { Db } from '../store/database.js';

@@ -1,4 +1,4 @@
-import { type Selectable, sql, type Updateable } from 'kysely';
+import { type Expression, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
 import type { Contact, ContactStatus } from '../domain/contact.js';
 import { bulkInsert, executeShaped } from './bulk.js';
 import type { Db } from './database.js';
@@ -133,4 +133,11 @@ function updateContactsQuery(rowCount: number, keysChanged: boolean) {
     UPDATE contacts SET ${sql.raw(keysChanged ? 'email = v.email, external_id = v.external_id, ' : '')}phone = v.phone, fields = v.fields, status = v.status,
       has_tracking_consent = v.has_tracking_consent, dt_tracking_consent = v.dt_tracking_consent, updated_at = v.updated_at
     FROM v WHERE contacts.project_id = ${0} AND contacts.id IN (${sql.join(Array.from({ length: rowCount }, () => sql`${0}`))}) AND contacts.id = v.id`;
+}
+
+/** The ids among `ids` of the project's contacts that exist (and match `filter`, a predicate over `contacts as c`). */
+export async function contactIdsAmong(db: Db, projectId: number, ids: readonly number[], filter?: Expression<SqlBool>): Promise<Set<number>> {
+  let q = db.selectFrom('contacts as c').select('c.id').where('c.project_id', '=', projectId).where('c.id', 'in', ids);
+  if (filter) q = q.where(filter);
+  return new Set((await q.execute()).map((r) => Number(r.id)));
 }

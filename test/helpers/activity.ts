@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ContactActivity, CriteriaContact } from '../../src/domain/criteria.js';
+import type { ContactActivity, CriteriaContact } from '../../src/domain/criteria-evaluator.js';
 import type { Db } from '../../src/store/database.js';
 
 /** Every contact of a project with what they did, read plainly (no criteria SQL) for the reference evaluator. */

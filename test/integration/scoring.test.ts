@@ -2,7 +2,8 @@
 // becomes untracked must lose them at once: scores are computed from current consent.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ScoreRule, scoreOf } from '../../src/domain/criteria.js';
+import type { ScoreRule } from '../../src/domain/criteria.js';
+import { scoreOf } from '../../src/domain/criteria-evaluator.js';
 import { insertEvents, insertSending, loadProjectActivity } from '../helpers/activity.js';
 import { createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 import { bindIds, insertRandomWorld, randomCriteria } from '../helpers/random-criteria.js';

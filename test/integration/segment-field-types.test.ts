@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Criteria, evaluateCriteria, type Scalar } from '../../src/domain/criteria.js';
+import type { Criteria, Scalar } from '../../src/domain/criteria.js';
+import { evaluateCriteria } from '../../src/domain/criteria-evaluator.js';
 import { loadProjectActivity } from '../helpers/activity.js';
 import { createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 
