@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isValidEmail, normalizeEmail } from './contact.js';
+import { badInput } from './errors.js';
 
 export type FormKind = 'subscription' | 'profile' | 'tracking-optout' | 'unsubscribe';
 export const FORM_KINDS: readonly FormKind[] = ['subscription', 'profile', 'tracking-optout', 'unsubscribe'];
@@ -274,4 +275,79 @@ export function readFormValues(fields: readonly string[], input: Record<string, 
     }
   }
   return { values, errors };
+}
+
+/** A form as a page uses it: a configured one, or the built-in default of its kind (`id` null). */
+export interface PageForm {
+  id: number | null;
+  kind: FormKind;
+  spec: FormSpec;
+}
+
+/** Whether a page of this form shows the tracking-consent checkbox. */
+export function showsConsentField(form: PageForm): boolean {
+  if (form.kind !== 'subscription' && form.kind !== 'profile') return false;
+  return form.spec.trackingConsentField ?? form.kind === 'profile';
+}
+
+/** Whether an unsubscribe page offers the tracking opt-out instead. */
+export function offersTrackingOptOut(form: PageForm, project: { settings: { tracking: { enabled: boolean } } }): boolean {
+  if (form.kind !== 'unsubscribe') return false;
+  return form.spec.offerTrackingOptOut ?? (form.id === null && project.settings.tracking.enabled);
+}
+
+/**
+ * Checks a form's spec against its kind; throws `InvalidInput` naming the first bad field.
+ *
+ * @example checkFormSpec('unsubscribe', { fields: ['email'] }) // throws fields: only subscription and profile forms have fields
+ */
+export function checkFormSpec(kind: FormKind, spec: FormSpec): void {
+  if (spec.fields !== undefined) {
+    if (kind !== 'subscription' && kind !== 'profile') throw badInput('fields', 'only subscription and profile forms have fields');
+    spec.fields.forEach((field, i) => {
+      if (!isFormField(field)) throw badInput(`fields.${i}`, `unknown field ${JSON.stringify(field)} (expected email, phone or fields.<name>)`);
+    });
+    if (new Set(spec.fields).size !== spec.fields.length) throw badInput('fields', 'a field is listed twice');
+  }
+  if (spec.trackingConsentField !== undefined && kind !== 'subscription' && kind !== 'profile') {
+    throw badInput('trackingConsentField', 'only subscription and profile forms have a tracking-consent checkbox');
+  }
+  if (spec.offerTrackingOptOut !== undefined && kind !== 'unsubscribe') {
+    throw badInput('offerTrackingOptOut', 'only unsubscribe forms offer the tracking opt-out');
+  }
+  for (const [lang, texts] of Object.entries(spec.texts ?? {})) {
+    for (const field of Object.keys(texts?.fieldLabels ?? {})) {
+      if (!isFormField(field)) throw badInput(`texts.${lang}.fieldLabels.${field}`, 'unknown field');
+    }
+  }
+}
+
+/** What a form's spec is made from: the spec fields of a form's input or patch. */
+export interface FormSpecInput {
+  fields?: string[] | undefined;
+  trackingConsentField?: boolean | undefined;
+  offerTrackingOptOut?: boolean | undefined;
+  texts?: FormSpec['texts'] | undefined;
+}
+
+/**
+ * A form's spec: `base` with the given parts of `input` replaced.
+ *
+ * @example formSpecOf({ fields: ['email'] }, { trackingConsentField: true }) // { trackingConsentField: true, fields: ['email'] }
+ */
+export function formSpecOf(input: FormSpecInput, base: FormSpec = {}): FormSpec {
+  const spec: FormSpec = { ...base };
+  if (input.fields !== undefined) spec.fields = input.fields;
+  if (input.trackingConsentField !== undefined) spec.trackingConsentField = input.trackingConsentField;
+  if (input.offerTrackingOptOut !== undefined) spec.offerTrackingOptOut = input.offerTrackingOptOut;
+  if (input.texts !== undefined) spec.texts = input.texts;
+  return spec;
+}
+
+/**
+ * What a person reads before pressing a button of the tracking opt-out page:
+ * the page's explanation and the button's label (hashed as the proof).
+ */
+export function optOutWording(texts: { intro: string; refuseButton: string; acceptButton: string }, accept: boolean): string {
+  return `${texts.intro}\n${accept ? texts.acceptButton : texts.refuseButton}`;
 }

@@ -1,17 +1,21 @@
 import type { Config } from '../config.js';
 import { isTracked } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
-import { AppError, badInput, notFound } from '../domain/errors.js';
+import { AppError, notFound } from '../domain/errors.js';
 import {
+  checkFormSpec,
   type FieldError,
   type Form,
   type FormKind,
   type FormSpec,
-  type Lang,
   formFields,
+  formSpecOf,
   formTexts,
-  isFormField,
+  type Lang,
+  optOutWording,
+  type PageForm,
   readFormValues,
+  showsConsentField,
   wordingHash,
 } from '../domain/form.js';
 import { type LinkPurpose, contactLinkPath, signContactLink, verifyContactLink } from '../domain/signed-link.js';
@@ -39,13 +43,6 @@ export function subscriptionFormUrl(config: Pick<Config, 'publicUrl'>, formId: n
   return `${config.publicUrl}/f/subscribe/${formId}`;
 }
 
-/** A form as a page uses it: a configured one, or the built-in default of its kind (`id` null). */
-export interface PageForm {
-  id: number | null;
-  kind: FormKind;
-  spec: FormSpec;
-}
-
 /** Who submitted a form, kept with consent changes as their proof. */
 export interface Submitter {
   ip: string | null;
@@ -67,48 +64,6 @@ export type SubmitOutcome = { ok: true } | { ok: false; values: Record<string, s
 
 const MAX_USER_AGENT = 512;
 
-/** Whether a page of this form shows the tracking-consent checkbox. */
-export function showsConsentField(form: PageForm): boolean {
-  if (form.kind !== 'subscription' && form.kind !== 'profile') return false;
-  return form.spec.trackingConsentField ?? form.kind === 'profile';
-}
-
-/** Whether an unsubscribe page offers the tracking opt-out instead. */
-export function offersTrackingOptOut(form: PageForm, project: Project): boolean {
-  if (form.kind !== 'unsubscribe') return false;
-  return form.spec.offerTrackingOptOut ?? (form.id === null && project.settings.tracking.enabled);
-}
-
-function checkSpec(kind: FormKind, spec: FormSpec): void {
-  if (spec.fields !== undefined) {
-    if (kind !== 'subscription' && kind !== 'profile') throw badInput('fields', 'only subscription and profile forms have fields');
-    spec.fields.forEach((field, i) => {
-      if (!isFormField(field)) throw badInput(`fields.${i}`, `unknown field ${JSON.stringify(field)} (expected email, phone or fields.<name>)`);
-    });
-    if (new Set(spec.fields).size !== spec.fields.length) throw badInput('fields', 'a field is listed twice');
-  }
-  if (spec.trackingConsentField !== undefined && kind !== 'subscription' && kind !== 'profile') {
-    throw badInput('trackingConsentField', 'only subscription and profile forms have a tracking-consent checkbox');
-  }
-  if (spec.offerTrackingOptOut !== undefined && kind !== 'unsubscribe') {
-    throw badInput('offerTrackingOptOut', 'only unsubscribe forms offer the tracking opt-out');
-  }
-  for (const [lang, texts] of Object.entries(spec.texts ?? {})) {
-    for (const field of Object.keys(texts?.fieldLabels ?? {})) {
-      if (!isFormField(field)) throw badInput(`texts.${lang}.fieldLabels.${field}`, 'unknown field');
-    }
-  }
-}
-
-function specOf(input: Omit<FormPatch, 'name'>, base: FormSpec = {}): FormSpec {
-  const spec: FormSpec = { ...base };
-  if (input.fields !== undefined) spec.fields = input.fields;
-  if (input.trackingConsentField !== undefined) spec.trackingConsentField = input.trackingConsentField;
-  if (input.offerTrackingOptOut !== undefined) spec.offerTrackingOptOut = input.offerTrackingOptOut;
-  if (input.texts !== undefined) spec.texts = input.texts;
-  return spec;
-}
-
 /** Hosted forms: their configuration, and what each public page does when submitted. */
 export class FormService {
   constructor(
@@ -122,8 +77,8 @@ export class FormService {
 
   async create(projectId: number, input: FormInput): Promise<Form> {
     await this.projects.get(projectId);
-    const spec = specOf(input);
-    checkSpec(input.kind, spec);
+    const spec = formSpecOf(input);
+    checkFormSpec(input.kind, spec);
     return insertForm(this.db, projectId, { kind: input.kind, name: input.name, spec }, this.clock());
   }
 
@@ -139,8 +94,8 @@ export class FormService {
 
   async update(projectId: number, formId: number, patch: FormPatch): Promise<Form> {
     const form = await this.get(projectId, formId);
-    const spec = specOf(patch, form.spec);
-    checkSpec(form.kind, spec);
+    const spec = formSpecOf(patch, form.spec);
+    checkFormSpec(form.kind, spec);
     const updated: Form = { ...form, name: patch.name ?? form.name, spec, updatedAt: this.clock() };
     await updateForm(this.db, updated);
     return updated;
@@ -338,12 +293,4 @@ export class FormService {
     const tracked = isTracked(contact, project.settings.tracking);
     return { type, formId: form.id, name: form.kind, at: this.clock(), contact: tracked ? { id: contact.id, ...this.proof(who) } : null };
   }
-}
-
-/**
- * What a person reads before pressing a button of the tracking opt-out page:
- * the page's explanation and the button's label (hashed as the proof).
- */
-export function optOutWording(texts: { intro: string; refuseButton: string; acceptButton: string }, accept: boolean): string {
-  return `${texts.intro}\n${accept ? texts.acceptButton : texts.refuseButton}`;
 }

@@ -1,14 +1,9 @@
 import { sql } from 'kysely';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type CsvError, type Options, parse } from 'csv-parse';
 import { parseConsentValue } from '../domain/consent.js';
 import { normalizeEmail } from '../domain/contact.js';
 import { AppError, badInput, notFound } from '../domain/errors.js';
 import {
   csvCell,
-  type Delimiter,
-  detectDelimiter,
   type ImportRecord,
   isBlankRow,
   type MappingEntry,
@@ -22,6 +17,7 @@ import { findContactsByKeys } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import { getImport, type ImportRow, insertImport, insertImportRejects, iterateImportRejects, updateImport } from '../store/imports.js';
 import type { ContactService, MergeType } from './contacts.service.js';
+import { clip, type ImportReject, openCsv } from './csv-reader.js';
 import type { ProjectService } from './projects.service.js';
 
 export type ImportStatus = 'running' | 'done' | 'failed';
@@ -64,26 +60,10 @@ export interface ImportOptions {
   onProgress?: (progress: { rows: number; bytes: number; counts: ImportCounts }) => void;
 }
 
-export interface ImportReject {
-  line: number;
-  reason: string;
-  raw: string;
-}
+export type { ImportReject } from './csv-reader.js';
 
 export const IMPORT_TYPES: readonly MergeType[] = ['upsert', 'add-only', 'update-only'];
 export const IMPORT_BATCH_SIZE = 1000;
-/** A record longer than this is almost always an unclosed quote swallowing the file; parsing stops there. */
-const MAX_RECORD_BYTES = 1024 * 1024;
-const MAX_RAW_CHARS = 2000;
-const HEAD_LIMIT = 1024 * 1024;
-
-interface ParsedLine {
-  record: string[];
-  raw: string;
-  /** Physical line where the record starts (the header is line 1). */
-  line: number;
-}
-
 interface PendingRow {
   line: number;
   raw: string;
@@ -120,26 +100,8 @@ export class ImportService {
     const givenDelimiter = options.delimiter !== undefined && options.delimiter !== '' ? parseDelimiter(options.delimiter) : undefined;
     const startedAt = this.clock();
     const startIso = new Date(startedAt).toISOString();
-
-    const source = input[Symbol.asyncIterator]();
-    let bytes = 0;
-    // Read up to the end of the header line to guess the delimiter; the rest streams on.
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    let ended = false;
-    while (headBytes < HEAD_LIMIT) {
-      const next = await source.next();
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (chunk.includes(0x0a)) break;
-    }
-    const headText = Buffer.concat(head).toString('utf8').replace(/^\uFEFF/, '');
-    const delimiter: Delimiter = givenDelimiter ?? detectDelimiter(headText);
+    const csv = await openCsv(input, givenDelimiter);
+    const delimiter = csv.delimiter;
 
     const counts: ImportCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, consentApplied: 0, consentStale: 0, rejected: 0 };
     const base = { projectId, fileName: options.fileName ?? null, type, delimiter, actor: options.actor, startedAt };
@@ -151,67 +113,10 @@ export class ImportService {
       const id = await insertImport(this.db, { ...row, ...countColumns(counts), status: 'done', started_at: startedAt, finished_at: finishedAt });
       return { ...base, id, mapping: mappingOut, status: 'done', counts, error: null, finishedAt };
     };
-    if (headText.trim() === '') {
-      // An empty file is a finished import of nothing.
-      await drain(source);
-      return finishEmpty();
-    }
+    // An empty file is a finished import of nothing.
+    if (csv.empty) return finishEmpty();
 
-    const skipped: ImportReject[] = [];
-    // csv-parse's own line counter counts a CRLF inside quotes twice, so lines
-    // are counted here: empty lines are kept as records (and skipped below) and
-    // every record or unreadable chunk advances the counter by the breaks it spans.
-    // on_record and on_skip run in file order, before records are read.
-    let nextLine = 1;
-    const parserOptions: Options<unknown, unknown> = {
-      bom: true,
-      delimiter,
-      raw: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: false,
-      skip_records_with_error: true,
-      max_record_size: MAX_RECORD_BYTES,
-      on_record: (parsed: unknown): ParsedLine => {
-        // With `raw: true` and no `columns`, csv-parse hands over { record, raw }.
-        const line = nextLine;
-        const { record, raw: rawText } = parsed as { record: string[]; raw: string };
-        const raw = trimRaw(rawText);
-        nextLine += countBreaks(raw) + 1;
-        return { record, raw, line };
-      },
-      on_skip: (error: CsvError | undefined, raw: string | undefined): undefined => {
-        const line = nextLine;
-        const text = trimRaw(raw ?? '');
-        nextLine += countBreaks(text) + 1;
-        if (error) skipped.push(parseErrorReject(error, line, line + countBreaks(text), text));
-        return undefined;
-      },
-    };
-    const parser = parse(parserOptions as Options);
-    const feed = Readable.from(
-      (async function* () {
-        for (const chunk of head) {
-          bytes += chunk.length;
-          yield chunk;
-        }
-        if (ended) return;
-        for (;;) {
-          const next = await source.next();
-          if (next.done) return;
-          const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-          bytes += chunk.length;
-          yield chunk;
-        }
-      })(),
-      { objectMode: false },
-    );
-    const piped = pipeline(feed, parser).then(
-      () => null,
-      (error: unknown) => error,
-    );
-
-    const records = parser[Symbol.asyncIterator]() as AsyncIterator<ParsedLine>;
+    const { records, skipped } = csv;
     let columns: ResolvedColumn[];
     let width: number;
     let mappingOut: MappingEntry[];
@@ -222,9 +127,7 @@ export class ImportService {
       columns = resolveColumns(first.value.record, mapping);
       mappingOut = columns.map((c) => ({ column: c.column, target: c.target }));
     } catch (error) {
-      parser.destroy();
-      feed.destroy();
-      await piped;
+      await csv.close();
       // Only unreadable content before the header: nothing to import.
       if (error instanceof AppError && error.code === 'EmptyImport') return finishEmpty();
       throw error;
@@ -286,7 +189,7 @@ export class ImportService {
         );
       }
       await updateImport(this.db, projectId, id, countColumns(counts));
-      options.onProgress?.({ rows: counts.rows, bytes, counts: { ...counts } });
+      options.onProgress?.({ rows: counts.rows, bytes: csv.bytes, counts: { ...counts } });
     };
 
     let status: ImportStatus = 'done';
@@ -307,13 +210,11 @@ export class ImportService {
         }
         if (batch.length >= IMPORT_BATCH_SIZE || rejects.length + skipped.length >= IMPORT_BATCH_SIZE) await flush();
       }
-      const pipeError = await piped;
+      const pipeError = await csv.ended();
       if (pipeError) throw pipeError;
       await flush();
     } catch (error) {
-      parser.destroy();
-      feed.destroy();
-      await piped;
+      await csv.close();
       status = 'failed';
       failure = error instanceof Error ? error.message : String(error);
       try {
@@ -435,34 +336,4 @@ export function toImport(row: ImportRow): Import {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   };
-}
-
-/** A record's raw text without its record delimiter. */
-function trimRaw(raw: string): string {
-  return raw.replace(/[\r\n]+$/, '');
-}
-
-/** Physical line breaks in a text: CRLF, LF or a lone CR each count once. */
-function countBreaks(text: string): number {
-  if (!text.includes('\n') && !text.includes('\r')) return 0;
-  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
-}
-
-function clip(text: string): string {
-  return text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
-}
-
-function parseErrorReject(error: CsvError, line: number, endLine: number, raw: string): ImportReject {
-  let reason: string;
-  if (error.code === 'CSV_QUOTE_NOT_CLOSED') reason = `unclosed quote: lines ${line} to ${endLine} (the end of the file) could not be read`;
-  else if (error.code === 'CSV_MAX_RECORD_SIZE') reason = 'a record longer than 1 MiB starts here (most likely an unclosed quote): the rest of the file was not read';
-  else reason = `unreadable CSV: ${error.message.replace(/ at line \d+.*$/, '')}`;
-  return { line, reason, raw: clip(raw) };
-}
-
-async function drain(source: AsyncIterator<unknown>): Promise<void> {
-  for (;;) {
-    const next = await source.next();
-    if (next.done) return;
-  }
 }

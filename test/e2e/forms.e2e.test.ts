@@ -4,8 +4,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formTexts, type Lang, wordingHash } from '../../src/domain/form.js';
-import { contactPageUrl, optOutWording } from '../../src/services/forms.service.js';
+import { formTexts, type Lang, optOutWording, wordingHash } from '../../src/domain/form.js';
+import { contactPageUrl } from '../../src/services/forms.service.js';
 import { createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

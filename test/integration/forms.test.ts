@@ -2,10 +2,10 @@
 // (source, IP, user agent, wording hash), GETs must change nothing (link scanners), and every POST needs CSRF.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formTexts } from '../../src/domain/form.js';
+import { formTexts, optOutWording } from '../../src/domain/form.js';
 import { signContactLink } from '../../src/domain/signed-link.js';
 import { buildApp } from '../../src/http/app.js';
-import { contactPageUrl, optOutWording } from '../../src/services/forms.service.js';
+import { contactPageUrl } from '../../src/services/forms.service.js';
 import { createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
