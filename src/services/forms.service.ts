@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { isTracked } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
-import { AppError, notFound } from '../domain/errors.js';
+import { AppError, badInput, notFound } from '../domain/errors.js';
 import {
   checkFormSpec,
   type FieldError,
@@ -115,12 +115,12 @@ export class FormService {
     if (input.formId !== undefined) {
       const saved = await this.get(projectId, input.formId);
       if (input.kind !== undefined && input.kind !== saved.kind) throw badInput('kind', `form ${saved.id} is a ${saved.kind} form`);
-      form = { id: saved.id, kind: saved.kind, spec: specOf(input, saved.spec) };
+      form = { id: saved.id, kind: saved.kind, spec: formSpecOf(input, saved.spec) };
     } else {
       if (input.kind === undefined) throw badInput('kind', 'give the kind of the new form, or formId');
-      form = { id: 0, kind: input.kind, spec: specOf(input) };
+      form = { id: 0, kind: input.kind, spec: formSpecOf(input) };
     }
-    checkSpec(form.kind, form.spec);
+    checkFormSpec(form.kind, form.spec);
     return { project, form };
   }
 

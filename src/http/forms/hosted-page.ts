@@ -1,6 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import { formFields, formTexts } from '../../domain/form.js';
-import { offersTrackingOptOut, type PageForm, showsConsentField } from '../../services/forms.service.js';
+import { offersTrackingOptOut, type PageForm, showsConsentField } from '../../domain/form.js';
 import type { Project } from '../../services/projects.service.js';
 import type { SafeHtml } from './html.js';
 import { fieldsPage, type PageFrame, trackingPage, unsubscribePage } from './views.js';
