@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadCliConfig } from './cli-config.js';
 import { createContext } from '../context.js';
 import { DEFAULT_KEY_SCOPES } from '../domain/permissions.js';
 import { subscriptionFormUrl } from '../services/forms.service.js';
@@ -17,7 +17,7 @@ export function registerDemoCommand(program: Command): void {
     .description('seed a demo project (contacts with every consent status, forms, a group and a sent newsletter)')
     .option('--contacts <n>', 'number of contacts', '60')
     .action(async (opts: { contacts: string }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const ctx = await createContext(config);
       try {
         const project = await ctx.projects.create('Demo newsletter');

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createContext } from '../context.js';
 import { AppError } from '../domain/errors.js';
+import { trackingModuleHint } from '../domain/tracking-module.js';
 import type { Import } from '../services/imports.service.js';
 
 interface ImportCommandOptions {
@@ -13,6 +14,7 @@ interface ImportCommandOptions {
   map?: string;
   type: string;
   delimiter?: string;
+  encoding?: string;
   progress: boolean;
 }
 
@@ -22,12 +24,13 @@ const SHOWN_REJECTS = 20;
 export function registerImportCommand(program: Command): void {
   program
     .command('import')
-    .description('import contacts from a CSV file (UTF-8, "," or ";", a header row), streaming it; prints a report with the rejected lines')
+    .description('import contacts from a CSV file (UTF-8, windows-1252 or UTF-16; "," or ";"; a header row), streaming it; prints a report with the rejected lines')
     .argument('<file>', 'the CSV file')
     .requiredOption('--project <id>', 'project id')
     .option('--map <mapping>', 'Column:target pairs, e.g. "E-mail:email,Consent:hasTrackingConsent,Date:dtTrackingConsent"')
     .option('--type <type>', 'upsert, add-only or update-only', 'upsert')
     .option('--delimiter <delimiter>', '"," or ";" (detected from the header when absent)')
+    .option('--encoding <encoding>', 'utf-8 (default), windows-1252, latin1, utf-16 (with a byte-order mark), utf-16le or utf-16be; a byte-order mark overrides it')
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: ImportCommandOptions) => {
       process.exitCode = await runImport(file, opts);
@@ -61,6 +64,7 @@ async function runImport(file: string, opts: ImportCommandOptions): Promise<numb
       type: opts.type,
       map: opts.map,
       delimiter: opts.delimiter,
+      encoding: opts.encoding,
       fileName: basename(file),
       actor: `cli:${userInfo().username}`,
       onProgress: ({ rows, bytes }) => {
@@ -71,6 +75,9 @@ async function runImport(file: string, opts: ImportCommandOptions): Promise<numb
     bar?.update(size);
     bar?.stop();
     await printReport(ctx.imports, record, (Date.now() - started) / 1000);
+    const project = await ctx.projects.get(Number(opts.project));
+    const notice = trackingModuleHint(project.settings.tracking, project.id);
+    if (notice) process.stderr.write(`warning: ${notice}\n`);
     return record.status === 'failed' ? 1 : 0;
   } catch (error) {
     bar?.stop();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadCliConfig } from './cli-config.js';
 import { createContext } from '../context.js';
 import type { SendingTarget } from '../services/sendings.service.js';
 
@@ -18,7 +18,7 @@ export function registerSendCommands(program: Command): void {
         : opts.contacts
           ? { contactIds: opts.contacts.split(',').map((id) => Number(id.trim())) }
           : { all: true };
-      const ctx = await createContext(loadConfig());
+      const ctx = await createContext(await loadCliConfig());
       try {
         const sending = await ctx.sendings.create(Number(opts.project), { messageId: Number(opts.message), target });
         process.stdout.write(`sending ${sending.id}: ${sending.targeted} contacts targeted\n`);
@@ -39,7 +39,7 @@ export function registerSendCommands(program: Command): void {
     .requiredOption('--project <id>', 'project id')
     .requiredOption('--sending <id>', 'sending id')
     .action(async (opts: { project: string; sending: string }) => {
-      const ctx = await createContext(loadConfig());
+      const ctx = await createContext(await loadCliConfig());
       try {
         const report = await ctx.reports.sendingReport(Number(opts.project), Number(opts.sending));
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

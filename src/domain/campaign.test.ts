@@ -1,3 +1,5 @@
+// A campaign graph is checked before it can run: a dangling edge, a loop without a wait or an
+// unreachable node would stall or spin a running campaign; behaviour anywhere in a condition keeps untracked contacts out.
 import { describe, expect, it } from 'vitest';
 import { parseDuration, validateCampaignSpec } from './campaign.js';
 import { hasBehaviorClause } from './criteria.js';

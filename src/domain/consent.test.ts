@@ -176,10 +176,17 @@ describe('parseConsentDate', () => {
     ['2026-03-04', Date.UTC(2026, 2, 4)],
     ['  2026-03-04  ', Date.UTC(2026, 2, 4)],
     ['2024-02-29', Date.UTC(2024, 1, 29)],
-    ['0099-01-01', new Date(0).setUTCFullYear(99, 0, 1)],
+    ['1970-01-01T00:00:00Z', 0],
   ])('%s → epoch ms', (input, expected) => {
     expect(parseConsentDate(input, now)).toBe(expected);
   });
+
+  it.each(['0099-01-01', '1969-12-31T23:59:59.999Z', '1970-01-01T00:30:00+01:00', '1900.01.01'])(
+    'a consent date before 1970 (%s) is bad input, not a negative date in the ledger',
+    (input) => {
+      expect(() => parseConsentDate(input, now)).toThrow(/before 1970/);
+    },
+  );
 
   it.each([
     '2026-02-30',

@@ -18,7 +18,7 @@ export interface ConsentState {
   dtTrackingConsent: number | null;
 }
 
-/** Clock skew tolerated on consent dates before they count as "in the future". */
+/** Clock skew tolerated on a date a client sends (consent date, event time) before it counts as "in the future". */
 export const FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 /**
@@ -147,6 +147,8 @@ export function parseConsentDate(input: string, now: number, field = 'dtTracking
     if (zoneHours > 23 || zoneMinutes > 59) throw invalidDate(field, input);
     ms -= sign * (zoneHours * 60 + zoneMinutes) * 60_000;
   }
+  // Epoch-ms dates before 1970 are negative: no consent was ever given then, and stores and exports assume positive dates.
+  if (ms < 0) throw new AppError('InvalidConsentDate', `${field}: ${input} is before 1970`, [{ field, reason: 'date is before 1970' }]);
   if (ms > now + FUTURE_SKEW_MS) {
     throw new AppError('FutureConsentDate', `${field}: ${input} is in the future`, [{ field, reason: 'date is in the future' }]);
   }

@@ -37,6 +37,11 @@ export interface CriteriaSqlDialect {
    * compiled as an uncorrelated `c.id IN (…)` list rather than a correlated EXISTS (see `behaviorSql`).
    */
   narrowAsInList: boolean;
+  /**
+   * A list of values as one bound JSON-array parameter, for `x IN (…)`: one placeholder whatever the
+   * length (SQLite fails at 1,000 ORs deep or 32,766 placeholders), and one statement text.
+   */
+  valueList(values: readonly (string | number)[], as: 'text' | 'number'): Sql;
 }
 
 const notJsonText = (value: string): boolean => !value.startsWith('{') && !value.startsWith('[');
@@ -65,6 +70,7 @@ const sqlite: CriteriaSqlDialect = {
   // A narrow clause selects few rows: the list is built once per query and probed in memory,
   // half the cost of a probe per contact (measured on 1M contacts / 10M events).
   narrowAsInList: true,
+  valueList: (values) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`,
 };
 
 /**
@@ -89,6 +95,10 @@ const postgres: CriteriaSqlDialect = {
   contains: (column, value) => sql`(strpos(${column}, ${value}) > 0)`,
   // PostgreSQL plans a correlated EXISTS as a semi/anti join or a nested loop as it sees fit.
   narrowAsInList: false,
+  valueList: (values, as) =>
+    as === 'number'
+      ? sql`(SELECT CAST(value AS double precision) FROM jsonb_array_elements_text(CAST(${JSON.stringify(values)} AS jsonb)))`
+      : sql`(SELECT value FROM jsonb_array_elements_text(CAST(${JSON.stringify(values)} AS jsonb)))`,
 };
 
 /** The compiler's dialect pieces by engine. */

@@ -164,13 +164,37 @@ function stringSql(op: FieldOp, column: Sql, value: string, dialect: CriteriaSql
 const numberSql = (op: FieldOp, expression: Sql | Expression<number>, value: number): Sql =>
   sql`(${expression} ${sql.raw(op === 'gt' ? '>' : op === 'lt' ? '<' : '=')} ${sql.lit(value)})`;
 
+/**
+ * `in` as `x IN (one bound list)`, never one OR per value: the same meaning as `eq` per value (numbers
+ * compare as numbers, other values as their text), whatever the length of the list.
+ */
+function inListSql(clause: FieldClause, options: CompileOptions): Expression<SqlBool> {
+  const { field } = clause;
+  const values = [...new Set(clause.value as Scalar[])];
+  const dialect = CRITERIA_SQL[options.dialect];
+  if (field === 'trackingStatus') {
+    return sql<SqlBool>`(${sql.join(values.map((value) => fieldSql({ field, op: 'eq', value }, options)), sql` OR `)})`;
+  }
+  if (field === 'email') return sql<SqlBool>`(c.email IN ${dialect.valueList([...new Set(values.map((v) => normalizeEmail(String(v))))], 'text')})`;
+  if (field === 'status') return sql<SqlBool>`(c.status IN ${dialect.valueList(values.map(String), 'text')})`;
+  if (field.startsWith('score.')) {
+    const rules = options.scoreModels?.get(field.slice(6));
+    if (!rules) throw missingModel(field.slice(6));
+    return sql<SqlBool>`(${compileScore(rules, options)} IN ${dialect.valueList(values as number[], 'number')})`;
+  }
+  const access = dialect.customAccess(field.slice(7));
+  const numbers = values.filter((v): v is number => typeof v === 'number');
+  const texts = values.filter((v) => typeof v !== 'number').map(String);
+  const parts: Sql[] = [];
+  if (numbers.length > 0) parts.push(sql`(${access.number} IN ${dialect.valueList(numbers, 'number')})`);
+  if (texts.length > 0) parts.push(sql`(${access.text} IN ${dialect.valueList(texts, 'text')})`);
+  return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
+}
+
 function fieldSql(clause: FieldClause, options: CompileOptions): Expression<SqlBool> {
   const { field, op } = clause;
   if (op === 'neq') return sql<SqlBool>`((${fieldSql({ field, op: 'eq', value: clause.value as Scalar }, options)}) IS NOT TRUE)`;
-  if (op === 'in') {
-    const parts = (clause.value as Scalar[]).map((value) => fieldSql({ field, op: 'eq', value }, options));
-    return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
-  }
+  if (op === 'in') return inListSql(clause, options);
   if (field === 'email') {
     if (op === 'exists') return (clause.value ?? true) ? sql<SqlBool>`(c.email IS NOT NULL)` : sql<SqlBool>`(c.email IS NULL)`;
     return stringSql(op, sql`c.email`, normalizeEmail(String(clause.value)), CRITERIA_SQL[options.dialect]) as RawBuilder<SqlBool>;

@@ -1,4 +1,5 @@
 import { AppError, type FieldProblem } from './errors.js';
+import { textProblem } from './safe-text.js';
 
 /*
  * Criteria: the tree shared by groups, campaign conditions and score rules
@@ -208,8 +209,8 @@ function scalarProblem(kind: FieldKind, value: unknown): string | undefined {
   if (kind === 'status' || kind === 'trackingStatus') {
     return typeof value === 'string' && ENUMS[kind].includes(value) ? undefined : `must be one of ${ENUMS[kind].join(', ')}`;
   }
-  if (kind === 'email') return typeof value === 'string' && value.length <= CRITERIA_LIMITS.maxString ? undefined : 'must be a string';
-  if (typeof value === 'string') return value.length <= CRITERIA_LIMITS.maxString ? undefined : `at most ${CRITERIA_LIMITS.maxString} characters`;
+  if (kind === 'email') return typeof value === 'string' && value.length <= CRITERIA_LIMITS.maxString ? (textProblem(value) ?? undefined) : 'must be a string';
+  if (typeof value === 'string') return value.length <= CRITERIA_LIMITS.maxString ? (textProblem(value) ?? undefined) : `at most ${CRITERIA_LIMITS.maxString} characters`;
   if (typeof value === 'boolean' || isFiniteNumber(value)) return undefined;
   return 'must be a string, a number or a boolean';
 }
@@ -230,7 +231,7 @@ function valueProblem(kind: FieldKind, op: FieldOp, value: unknown, present: boo
     case 'contains':
     case 'startsWith':
     case 'endsWith':
-      return typeof value === 'string' && value !== '' && value.length <= CRITERIA_LIMITS.maxString ? undefined : 'must be a non-empty string';
+      return typeof value === 'string' && value !== '' && value.length <= CRITERIA_LIMITS.maxString ? (textProblem(value) ?? undefined) : 'must be a non-empty string';
     case 'gt':
     case 'lt':
       return isFiniteNumber(value) ? undefined : 'must be a number';
@@ -312,6 +313,29 @@ export function referencedScoreModels(tree: Criteria): string[] {
   };
   walk(tree);
   return [...ids];
+}
+
+/**
+ * The sendings, messages and forms a tree's behavioural clauses name, so a
+ * group can be refused when one of them is not its project's.
+ *
+ * @example referencedObjects({ behavior: 'clicked', sendingId: '4' }) // { sendings: [4], messages: [], forms: [] }
+ */
+export function referencedObjects(tree: Criteria): { sendings: number[]; messages: number[]; forms: number[] } {
+  const found = { sendings: new Set<number>(), messages: new Set<number>(), forms: new Set<number>() };
+  const walk = (node: Criteria): void => {
+    if ('all' in node) node.all.forEach(walk);
+    else if ('any' in node) node.any.forEach(walk);
+    else if ('not' in node) walk(node.not);
+    else if ('behavior' in node) {
+      const clause = node as { sendingId?: string; messageId?: string; formId?: string };
+      if (clause.sendingId !== undefined) found.sendings.add(Number(clause.sendingId));
+      if (clause.messageId !== undefined) found.messages.add(Number(clause.messageId));
+      if (clause.formId !== undefined) found.forms.add(Number(clause.formId));
+    }
+  };
+  walk(tree);
+  return { sendings: [...found.sendings], messages: [...found.messages], forms: [...found.forms] };
 }
 
 /**

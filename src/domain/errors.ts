@@ -5,7 +5,7 @@ export interface FieldProblem {
 }
 
 /** What a `notFound` error names: `Contact` gives the code `ContactNotFound`. */
-export type NotFoundSubject = 'Campaign' | 'Contact' | 'Form' | 'Group' | 'Import' | 'InjectionRule' | 'Key' | 'Link' | 'Message' | 'Project' | 'ScoreModel' | 'Sending' | 'User';
+export type NotFoundSubject = 'Campaign' | 'ConsentWording' | 'Contact' | 'Form' | 'Group' | 'Import' | 'InjectionRule' | 'Key' | 'Link' | 'Message' | 'Project' | 'ScoreModel' | 'Sending' | 'User' | 'Webhook';
 
 /**
  * The catalogue of error codes: every failure a rule or a service reports is
@@ -45,6 +45,9 @@ export type ErrorCode =
   | 'CampaignNotRunning'
   | 'CampaignEntryNotApi'
   | 'ScoreModelInUse'
+  | 'MessageAlreadySent'
+  | 'MessageInUse'
+  | 'SendingStarted'
   | 'UserExists'
   | 'LastOwner';
 

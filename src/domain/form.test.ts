@@ -1,3 +1,5 @@
+// The hosted form rules decide what a person reads and what is kept as proof of consent: the
+// language, the texts, the fields shown, and the hash of the exact wording.
 import { describe, expect, it } from 'vitest';
 import { fieldLabel, formFields, formTexts, pickLang, readFormValues, wordingHash } from './form.js';
 

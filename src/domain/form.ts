@@ -2,63 +2,23 @@ import { createHash } from 'node:crypto';
 import { isValidEmail, normalizeEmail } from './contact.js';
 import { badInput } from './errors.js';
 
-export type FormKind = 'subscription' | 'profile' | 'tracking-optout' | 'unsubscribe';
-export const FORM_KINDS: readonly FormKind[] = ['subscription', 'profile', 'tracking-optout', 'unsubscribe'];
+import type { FormKind, FormTexts, Lang } from './form-texts.js';
 
-export type Lang = 'en' | 'fr';
-export const LANGS: readonly Lang[] = ['en', 'fr'];
+export * from './form-texts.js';
 
-/** The words of every hosted page; a form's `texts` override them key by key. */
-export interface FormTexts {
-  title: string;
-  intro: string;
-  submit: string;
-  consentLabel: string;
-  thanksTitle: string;
-  thanksText: string;
-  statusAccepted: string;
-  statusRefused: string;
-  statusUnanswered: string;
-  refuseButton: string;
-  acceptButton: string;
-  refusedTitle: string;
-  refusedText: string;
-  acceptedTitle: string;
-  acceptedText: string;
-  changeMind: string;
-  alreadyUnsubscribed: string;
-  optOutOffer: string;
-  optOutLink: string;
-}
-
-export const TEXT_KEYS = [
-  'title',
-  'intro',
-  'submit',
-  'consentLabel',
-  'thanksTitle',
-  'thanksText',
-  'statusAccepted',
-  'statusRefused',
-  'statusUnanswered',
-  'refuseButton',
-  'acceptButton',
-  'refusedTitle',
-  'refusedText',
-  'acceptedTitle',
-  'acceptedText',
-  'changeMind',
-  'alreadyUnsubscribed',
-  'optOutOffer',
-  'optOutLink',
-] as const satisfies readonly (keyof FormTexts)[];
-
-/** What an admin configures on a form (stored as JSON in `forms.spec`). */
 export interface FormSpec {
   /** `email`, `phone` or `fields.<name>`; email always comes first on subscription and profile forms. */
   fields?: string[];
   trackingConsentField?: boolean;
   offerTrackingOptOut?: boolean;
+  /**
+   * Subscription forms: every submission is only a request until the person
+   * confirms it from the email sent to the address (for an address already
+   * known, this happens even without the option).
+   */
+  doubleOptIn?: boolean;
+  /** Subscription forms: hours a confirmation link stays valid (default 48). */
+  confirmationHours?: number;
   texts?: Partial<Record<Lang, Partial<FormTexts> & { fieldLabels?: Record<string, string> }>>;
 }
 
@@ -68,109 +28,14 @@ export interface Form {
   kind: FormKind;
   name: string;
   spec: FormSpec;
+  /** The per-contact form of its kind that messages' links open (never a subscription form). */
+  isDefault: boolean;
   createdAt: number;
   updatedAt: number;
 }
 
-const CONSENT_LABEL: Record<Lang, string> = {
-  en: 'I agree that the opening of these messages and the clicks on their links are measured and linked to me, to improve them. I can withdraw this consent at any time.',
-  fr: "J'accepte que l'ouverture de ces messages et les clics sur leurs liens soient mesurés et associés à ma personne, afin de les améliorer. Je peux retirer ce consentement en tout temps.",
-};
-
-const COMMON: Record<Lang, Pick<FormTexts, 'consentLabel' | 'statusAccepted' | 'statusRefused' | 'statusUnanswered'>> = {
-  en: {
-    consentLabel: CONSENT_LABEL.en,
-    statusAccepted: 'You currently accept the measurement of your interactions with our messages.',
-    statusRefused: 'You currently refuse the measurement of your interactions with our messages.',
-    statusUnanswered: 'You have not yet told us whether you accept the measurement of your interactions with our messages.',
-  },
-  fr: {
-    consentLabel: CONSENT_LABEL.fr,
-    statusAccepted: 'Vous acceptez actuellement la mesure de vos interactions avec nos messages.',
-    statusRefused: 'Vous refusez actuellement la mesure de vos interactions avec nos messages.',
-    statusUnanswered: "Vous ne nous avez pas encore dit si vous acceptez la mesure de vos interactions avec nos messages.",
-  },
-};
-
-const BLANK: Record<Lang, FormTexts> = {
-  en: {
-    ...COMMON.en,
-    title: '',
-    intro: '',
-    submit: 'Send',
-    thanksTitle: 'Thank you',
-    thanksText: '',
-    refuseButton: 'Refuse the measurement',
-    acceptButton: 'Accept the measurement',
-    refusedTitle: 'Your refusal is recorded',
-    refusedText: 'Your opens and clicks are no longer linked to you. You will keep receiving our messages.',
-    acceptedTitle: 'Your consent is recorded',
-    acceptedText: 'Thank you. Your opens and clicks help us improve our messages.',
-    changeMind: 'Changed your mind?',
-    alreadyUnsubscribed: 'This address is already unsubscribed: you will not receive our messages any more.',
-    optOutOffer: 'You would rather keep receiving our messages? You can refuse the measurement of your interactions with them instead.',
-    optOutLink: 'Manage the measurement of my interactions',
-  },
-  fr: {
-    ...COMMON.fr,
-    title: '',
-    intro: '',
-    submit: 'Envoyer',
-    thanksTitle: 'Merci',
-    thanksText: '',
-    refuseButton: 'Refuser la mesure',
-    acceptButton: 'Accepter la mesure',
-    refusedTitle: 'Votre refus est enregistré',
-    refusedText: 'Vos ouvertures et vos clics ne sont plus associés à votre personne. Vous continuerez de recevoir nos messages.',
-    acceptedTitle: 'Votre consentement est enregistré',
-    acceptedText: 'Merci. Vos ouvertures et vos clics nous aident à améliorer nos messages.',
-    changeMind: "Vous avez changé d'avis?",
-    alreadyUnsubscribed: 'Cette adresse est déjà désabonnée : vous ne recevrez plus nos messages.',
-    optOutOffer: 'Vous préférez continuer de recevoir nos messages? Vous pouvez plutôt refuser la mesure de vos interactions avec eux.',
-    optOutLink: 'Gérer la mesure de mes interactions',
-  },
-};
-
-const BY_KIND: Record<FormKind, Record<Lang, Partial<FormTexts>>> = {
-  subscription: {
-    en: { title: 'Subscribe to our messages', intro: 'Leave your address to receive our news.', submit: 'Subscribe', thanksTitle: 'Thank you for subscribing', thanksText: 'Your subscription is recorded.' },
-    fr: { title: 'Abonnez-vous à nos messages', intro: 'Laissez votre adresse pour recevoir nos nouvelles.', submit: "M'abonner", thanksTitle: 'Merci de votre abonnement', thanksText: 'Votre abonnement est enregistré.' },
-  },
-  profile: {
-    en: { title: 'Your preferences', intro: 'Check and update the information we hold about you.', submit: 'Save', thanksTitle: 'Your preferences are saved', thanksText: 'Thank you for keeping your information up to date.' },
-    fr: { title: 'Vos préférences', intro: 'Vérifiez et mettez à jour les renseignements que nous détenons sur vous.', submit: 'Enregistrer', thanksTitle: 'Vos préférences sont enregistrées', thanksText: 'Merci de garder vos renseignements à jour.' },
-  },
-  'tracking-optout': {
-    en: {
-      title: 'Measurement of your interactions',
-      intro: 'To improve our messages, we measure whether they are opened and which of their links are clicked. You can refuse this measurement at any time without unsubscribing: you will keep receiving our messages.',
-    },
-    fr: {
-      title: 'Mesure de vos interactions',
-      intro: "Pour améliorer nos messages, nous mesurons s'ils sont ouverts et quels liens y sont cliqués. Vous pouvez refuser cette mesure en tout temps sans vous désabonner : vous continuerez de recevoir nos messages.",
-    },
-  },
-  unsubscribe: {
-    en: { title: 'Unsubscribe', intro: 'Do you want to stop receiving our messages at this address?', submit: 'Unsubscribe', thanksTitle: 'You are unsubscribed', thanksText: 'You will not receive our messages any more.' },
-    fr: { title: 'Désabonnement', intro: 'Voulez-vous cesser de recevoir nos messages à cette adresse?', submit: 'Me désabonner', thanksTitle: 'Vous êtes désabonné', thanksText: 'Vous ne recevrez plus nos messages.' },
-  },
-};
-
-/**
- * The texts of a page: built-in defaults for the kind and language, overridden
- * by the form's own texts (blank overrides are ignored).
- *
- * @example formTexts('unsubscribe', 'fr', {}).submit // 'Me désabonner'
- */
-export function formTexts(kind: FormKind, lang: Lang, spec: FormSpec): FormTexts {
-  const texts: FormTexts = { ...BLANK[lang], ...BY_KIND[kind][lang] };
-  const custom = spec.texts?.[lang] ?? {};
-  for (const key of TEXT_KEYS) {
-    const value = custom[key];
-    if (typeof value === 'string' && value.trim() !== '') texts[key] = value;
-  }
-  return texts;
-}
+/** Kinds whose page a message links to per contact: one form of each is the project's default. */
+export const PER_CONTACT_KINDS: readonly FormKind[] = ['unsubscribe', 'tracking-optout', 'profile'];
 
 const FIELD_NAME = /^(email|phone|fields\.[A-Za-z][A-Za-z0-9_]{0,63})$/;
 
@@ -296,6 +161,42 @@ export function offersTrackingOptOut(form: PageForm, project: { settings: { trac
   return form.spec.offerTrackingOptOut ?? (form.id === null && project.settings.tracking.enabled);
 }
 
+export const DEFAULT_CONFIRMATION_HOURS = 48;
+export const MAX_CONFIRMATION_HOURS = 720;
+
+/**
+ * How long a subscription form's confirmation link stays valid, in milliseconds.
+ *
+ * @example confirmationTtlMs({}) // 172800000 (48 h)
+ */
+export function confirmationTtlMs(spec: FormSpec): number {
+  return (spec.confirmationHours ?? DEFAULT_CONFIRMATION_HOURS) * 3_600_000;
+}
+
+/**
+ * Whether a subscription from this form must wait for the person's
+ * confirmation: always with `doubleOptIn`, and for an address already known
+ * whatever the option — a public form never changes an existing contact on
+ * its own (issue 9: anyone who knows an address could otherwise flip its
+ * consent and overwrite its fields).
+ *
+ * @example needsConfirmation({ doubleOptIn: false }, true) // true
+ */
+export function needsConfirmation(spec: FormSpec, addressKnown: boolean): boolean {
+  return spec.doubleOptIn === true || addressKnown;
+}
+
+/**
+ * The confirmation email's text: the form's wording with the link and its
+ * validity filled in; a wording that forgot `{{url}}` still gets the link.
+ *
+ * @example confirmationEmailText('Open {{url}} within {{hours}} h', 'https://x/f/confirm/t', 48) // 'Open https://x/f/confirm/t within 48 h'
+ */
+export function confirmationEmailText(template: string, url: string, hours: number): string {
+  const text = template.replaceAll('{{hours}}', String(hours));
+  return text.includes('{{url}}') ? text.replaceAll('{{url}}', url) : `${text}\n\n${url}`;
+}
+
 /**
  * Checks a form's spec against its kind; throws `InvalidInput` naming the first bad field.
  *
@@ -315,6 +216,13 @@ export function checkFormSpec(kind: FormKind, spec: FormSpec): void {
   if (spec.offerTrackingOptOut !== undefined && kind !== 'unsubscribe') {
     throw badInput('offerTrackingOptOut', 'only unsubscribe forms offer the tracking opt-out');
   }
+  if (spec.doubleOptIn !== undefined && kind !== 'subscription') throw badInput('doubleOptIn', 'only subscription forms have a double opt-in');
+  if (spec.confirmationHours !== undefined) {
+    if (kind !== 'subscription') throw badInput('confirmationHours', 'only subscription forms send confirmation emails');
+    if (!Number.isInteger(spec.confirmationHours) || spec.confirmationHours < 1 || spec.confirmationHours > MAX_CONFIRMATION_HOURS) {
+      throw badInput('confirmationHours', `must be a whole number of hours from 1 to ${MAX_CONFIRMATION_HOURS}`);
+    }
+  }
   for (const [lang, texts] of Object.entries(spec.texts ?? {})) {
     for (const field of Object.keys(texts?.fieldLabels ?? {})) {
       if (!isFormField(field)) throw badInput(`texts.${lang}.fieldLabels.${field}`, 'unknown field');
@@ -327,6 +235,8 @@ export interface FormSpecInput {
   fields?: string[] | undefined;
   trackingConsentField?: boolean | undefined;
   offerTrackingOptOut?: boolean | undefined;
+  doubleOptIn?: boolean | undefined;
+  confirmationHours?: number | undefined;
   texts?: FormSpec['texts'] | undefined;
 }
 
@@ -340,8 +250,26 @@ export function formSpecOf(input: FormSpecInput, base: FormSpec = {}): FormSpec 
   if (input.fields !== undefined) spec.fields = input.fields;
   if (input.trackingConsentField !== undefined) spec.trackingConsentField = input.trackingConsentField;
   if (input.offerTrackingOptOut !== undefined) spec.offerTrackingOptOut = input.offerTrackingOptOut;
+  if (input.doubleOptIn !== undefined) spec.doubleOptIn = input.doubleOptIn;
+  if (input.confirmationHours !== undefined) spec.confirmationHours = input.confirmationHours;
   if (input.texts !== undefined) spec.texts = input.texts;
   return spec;
+}
+
+/**
+ * What a subscription form shows a person who leaves the consent box
+ * unticked (hashed as the proof of a double opt-in request).
+ */
+export function subscriptionWording(texts: { title: string; intro: string; submit: string }): string {
+  return `${texts.title}\n${texts.intro}\n${texts.submit}`;
+}
+
+/**
+ * What the double opt-in confirmation page shows before its button: its
+ * text, and the consent wording the person agreed to when the box was ticked.
+ */
+export function confirmationWording(texts: { confirmTitle: string; confirmText: string; confirmButton: string }, consentLabel: string | null): string {
+  return [texts.confirmTitle, texts.confirmText, ...(consentLabel === null ? [] : [consentLabel]), texts.confirmButton].join('\n');
 }
 
 /**
@@ -350,4 +278,12 @@ export function formSpecOf(input: FormSpecInput, base: FormSpec = {}): FormSpec 
  */
 export function optOutWording(texts: { intro: string; refuseButton: string; acceptButton: string }, accept: boolean): string {
   return `${texts.intro}\n${accept ? texts.acceptButton : texts.refuseButton}`;
+}
+
+/**
+ * What a person reads before pressing the unsubscribe button: the page's
+ * explanation and the button's label (hashed as the proof).
+ */
+export function unsubscribeWording(texts: { intro: string; submit: string }): string {
+  return `${texts.intro}\n${texts.submit}`;
 }

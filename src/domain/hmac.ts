@@ -42,3 +42,16 @@ export function hmacMatches(secrets: readonly string[], data: string | Uint8Arra
   }
   return valid;
 }
+
+/**
+ * A MAC written in base64url, decoded only when the text is the one canonical
+ * encoding of its bytes: a last character that differs in unused bits alone
+ * (`…B` for `…A`) would otherwise decode to the same MAC and let an altered
+ * token through.
+ *
+ * @example macFromBase64url('AAAA') // <Buffer 00 00 00>; macFromBase64url('AAAB') // undefined
+ */
+export function macFromBase64url(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}

@@ -61,7 +61,7 @@ export function parseMapping(text: string): MappingEntry[] {
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
     const colon = part.lastIndexOf(':');
-    if (colon <= 0) throw badInput('map', `${JSON.stringify(part.trim())} is not Column:target`);
+    if (colon <= 0) throw badInput('map', `${JSON.stringify(part.trim())} is not Column:target (comma-separated pairs such as Email:email,First name:fields.firstName; encode the query string, e.g. with curl --data-urlencode)`);
     const column = part.slice(0, colon).replace(BOM, '').trim();
     if (column === '') throw badInput('map', `${JSON.stringify(part.trim())} has no column name`);
     const target = parseTarget(part.slice(colon + 1));
@@ -176,11 +176,23 @@ export function rowToRecord(row: readonly string[], columns: readonly ResolvedCo
 }
 
 /**
- * Quotes one CSV cell when it holds a comma, quote or line break.
- *
- * @example csvCell('a,"b"') // '"a,""b"""'
+ * The text encodings an import reads, as spreadsheets export them. `latin1` is
+ * read as windows-1252, as the WHATWG Encoding Standard (and every browser)
+ * does; `utf-16` needs a byte-order mark to know its byte order. A byte-order
+ * mark at the start of the file overrides the encoding given.
  */
-export function csvCell(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+export const IMPORT_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'utf-16', 'utf-16le', 'utf-16be'] as const;
+export type ImportEncoding = (typeof IMPORT_ENCODINGS)[number];
+
+/**
+ * Reads the `encoding` parameter (any case); `utf-8` when absent. Throws a 400 on `encoding`.
+ *
+ * @example parseEncoding('Windows-1252') // 'windows-1252'
+ */
+export function parseEncoding(text: string | undefined): ImportEncoding {
+  if (text === undefined || text.trim() === '') return 'utf-8';
+  const wanted = text.trim().toLowerCase();
+  const found = IMPORT_ENCODINGS.find((e) => e === wanted);
+  if (!found) throw badInput('encoding', `must be one of ${IMPORT_ENCODINGS.join(', ')}`);
+  return found;
 }

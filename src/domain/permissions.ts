@@ -29,6 +29,8 @@ const CONSENT: Permission = { roles: ['owner', 'marketer', 'privacy'], scope: 'c
 const PRIVACY_READ: Permission = { roles: ['owner', 'privacy'], scope: 'read' };
 const PRIVACY_CHANGE: Permission = { roles: ['owner', 'privacy'], scope: 'consent' };
 const TRACKING_SETTINGS: Permission = { roles: ['owner', 'privacy'], scope: 'admin' };
+// Consent webhooks send consent data to another system and hold a signing secret: the privacy officer's and owner's, read or change.
+const WEBHOOKS: Permission = { roles: ['owner', 'privacy'], scope: 'admin' };
 const PROJECT_ADMIN: Permission = { roles: ['owner'], scope: 'admin' };
 const INSTALLATION: Permission = { roles: ['owner'], scope: null };
 const OWN_ACCOUNT: Permission = { roles: ROLES, scope: null };
@@ -71,6 +73,7 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = {
   'forms.changes': MARKETING,
   'injection-rules.changes': MARKETING,
   'events.changes': MARKETING,
+  'webhooks.*': WEBHOOKS,
 };
 
 const VERBS: Record<string, string> = { GET: 'read', HEAD: 'read', POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };

@@ -1,4 +1,5 @@
 import type { TrackingMode } from './consent.js';
+import type { EmailLang, FooterOverrides } from './email-footer.js';
 
 export interface ProjectSettings {
   tracking: {
@@ -17,19 +18,28 @@ export interface ProjectSettings {
   };
   /** Days after which identified events are anonymised; 0 keeps them. */
   retentionDays: number;
-  branding: { name: string | null; logoUrl: string | null; color: string | null };
+  /** `contact`: the controller's contact details (privacy address), shown on consent receipts. */
+  branding: { name: string | null; logoUrl: string | null; color: string | null; contact: string | null };
+  /** The language of what trackguard adds to the project's emails (the footer). */
+  language: EmailLang;
+  /** The project's own footer sentences and link label, per language (empty = the built-in ones). */
+  emailFooter: FooterOverrides;
 }
 
 export type ProjectSettingsPatch = {
   tracking?: Partial<ProjectSettings['tracking']>;
   retentionDays?: number;
   branding?: Partial<ProjectSettings['branding']>;
+  language?: EmailLang;
+  emailFooter?: FooterOverrides;
 };
 
 export const DEFAULT_SETTINGS: ProjectSettings = {
   tracking: { enabled: false, mode: 'opt-out', anonymizePastOnRefusal: true, optOutFooter: true, minAnonymousGroup: 0, honorGpc: true },
   retentionDays: 0,
-  branding: { name: null, logoUrl: null, color: null },
+  branding: { name: null, logoUrl: null, color: null, contact: null },
+  language: 'en',
+  emailFooter: {},
 };
 
 /**
@@ -52,5 +62,10 @@ export function applySettingsPatch(settings: ProjectSettings, patch: ProjectSett
     tracking: { ...settings.tracking, ...patch.tracking },
     retentionDays: patch.retentionDays ?? settings.retentionDays,
     branding: { ...settings.branding, ...patch.branding },
+    language: patch.language ?? settings.language,
+    emailFooter: {
+      ...settings.emailFooter,
+      ...Object.fromEntries(Object.entries(patch.emailFooter ?? {}).map(([lang, texts]) => [lang, { ...settings.emailFooter[lang as EmailLang], ...texts }])),
+    },
   };
 }

@@ -64,14 +64,20 @@ describe('template errors', () => {
     const error = templateError({ channel: 'email', subject: 'ok', html: '<p>\nhello\n{{contact.foo bar}}</p>' });
     expect(error.code).toBe('TemplateError');
     expect(statusOf(error.code)).toBe(400);
-    expect(error.errors).toEqual([{ field: 'html', reason: 'line 3: unknown tag {{contact.foo bar}}' }]);
+    expect(error.errors).toEqual([{ field: 'html', reason: expect.stringMatching(/^line 3: unknown tag \{\{contact\.foo bar\}\} \(/) }]);
+  });
+
+  it('lists the valid tags in an unknown tag error and points to the guide', () => {
+    const reason = templateError({ channel: 'sms', text: '{{shop.discount}}' }).errors[0]!.reason;
+    for (const tag of ['contact.email', 'contact.<field>', 'unsubscribeUrl', 'trackingOptOutUrl', 'profileUrl', 'message.name', 'sending.id']) expect(reason).toContain(tag);
+    expect(reason).toMatch(/docs\/merge-tags\.md/);
   });
 
   it('reports an unclosed tag and an unknown namespace, across fields', () => {
     const error = templateError({ channel: 'email', subject: 'Hi {{contact.firstName', html: '<p>x</p>', text: 'a\n{{shop.discount}}' });
     expect(error.errors).toEqual([
       { field: 'subject', reason: 'line 1: unclosed {{' },
-      { field: 'text', reason: 'line 2: unknown tag {{shop.discount}}' },
+      { field: 'text', reason: expect.stringMatching(/^line 2: unknown tag \{\{shop\.discount\}\} \(use /) },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { AppError, type FieldProblem } from './errors.js';
 import { escapeHtml } from './escape-html.js';
+import { normalizeLink } from './link.js';
 
 export type Channel = 'email' | 'sms' | 'push';
 
@@ -76,6 +77,9 @@ const TOP_LEVEL: Record<string, Getter> = {
   profileUrl: (c) => c.urls.profileUrl,
 };
 
+/** What an unknown tag's error offers instead: every tag resolveTag knows, and where they are explained. */
+const VALID_TAGS = `use ${[...Object.keys(CONTACT_COLUMNS).map((c) => `contact.${c}`), 'contact.<field>', ...Object.keys(TOP_LEVEL)].join(', ')}; see docs/merge-tags.md`;
+
 // `{{ name }}` or `{{ name | "default" }}`; the name's structure is checked by resolveTag.
 const TAG_SYNTAX = /^\s*([A-Za-z_][^\s|"'{}]*)\s*(?:\|\s*(?:"([^"]*)"|'([^']*)')\s*)?$/;
 const IDENT = /^[A-Za-z_]\w*$/;
@@ -127,7 +131,7 @@ function parseTags(field: FieldName, source: string, problems: FieldProblem[]): 
     const match = TAG_SYNTAX.exec(source.slice(open + 2, close));
     const get = match ? resolveTag(match[1]!) : null;
     if (!match || !get) {
-      problems.push({ field, reason: `line ${lineOf(source, open)}: unknown tag ${raw}` });
+      problems.push({ field, reason: `line ${lineOf(source, open)}: unknown tag ${raw} (${VALID_TAGS})` });
     } else {
       spans.push({ start: open, end: close + 2, segment: { type: 'tag', get, fallback: match[2] ?? match[3] ?? '' } });
     }
@@ -193,7 +197,7 @@ function htmlLinkSpans(source: string, tags: readonly Span[], table: LinkTable):
     // A link built from a merge tag is personal (or an unsubscribe/opt-out/profile URL): left as written.
     // So is markup that only appears inside a tag's default text.
     if (overlaps(tags, start, end) || overlaps(tags, element.index, element.index + 1)) continue;
-    const destination = decodeAttribute(raw).trim();
+    const destination = normalizeLink(decodeAttribute(raw).trim());
     if (!isHttpUrl(destination)) continue;
     spans.push({ start, end, segment: { type: 'link', idx: table.idxOf(destination) } });
   }
@@ -224,7 +228,7 @@ function textLinkSpans(source: string, tags: readonly Span[], table: LinkTable):
     const end = start + url.length;
     if (overlaps(tags, start, end + 1)) continue;
     if (!isHttpUrl(url)) continue;
-    spans.push({ start, end, segment: { type: 'link', idx: table.idxOf(url) } });
+    spans.push({ start, end, segment: { type: 'link', idx: table.idxOf(normalizeLink(url)) } });
   }
   return spans;
 }

@@ -10,6 +10,7 @@ import { dashboardRoutes } from './api/dashboards.routes.js';
 import { groupRoutes } from './api/groups.routes.js';
 import { importRoutes } from './api/imports.routes.js';
 import { eventRoutes } from './api/events.routes.js';
+import { consentWordingRoutes } from './api/consent-wordings.routes.js';
 import { exportRoutes } from './api/exports.routes.js';
 import { formRoutes } from './api/forms.routes.js';
 import { injectionRuleRoutes } from './api/injection-rules.routes.js';
@@ -23,12 +24,17 @@ import { auditRoutes } from './api/audit.routes.js';
 import { keyRoutes } from './api/keys.routes.js';
 import { sessionRoutes } from './api/sessions.routes.js';
 import { userRoutes } from './api/users.routes.js';
+import { webhookRoutes } from './api/webhooks.routes.js';
 import { installApiAuth } from './auth.js';
 import { type FormPagesOptions, formPages } from './forms/pages.routes.js';
 import { createMetrics } from './metrics.js';
-import { installErrorHandler } from './problem.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './problem.js';
 import { trackRoutes } from './track/track.routes.js';
+import { receiptKeyRoute } from './receipt-key.routes.js';
+import { withDocumentedSchemas } from './openapi-docs.js';
 import { ProblemSchema } from './schemas.js';
+import { installSecurityHeaders, metricsGuard } from './security-headers.js';
+import { installTextGuard } from './text-guard.js';
 import { installValidators } from './validation.js';
 
 export interface AppOptions {
@@ -42,6 +48,34 @@ export interface AppOptions {
 // Tracking and form URLs carry tokens; their logs keep only the route pattern.
 const PRIVATE_PREFIXES = ['/t/', '/f/'];
 
+/**
+ * The URL as a request log may show it: query values dropped (`?email=` keeps
+ * the name only), and a tracking or form path — however it is spelled
+ * (`//t/c/…`, `/%74/c/…`, `/T/…`) — reduced to its route pattern, or to its
+ * first segment when no route matched.
+ *
+ * @example loggedUrl('/api/v1/projects/1/contacts?email=a@b.c', '/api/v1/projects/:pid/contacts') // '/api/v1/projects/1/contacts?email='
+ */
+export function loggedUrl(url: string, route: string | undefined): string {
+  const at = url.indexOf('?');
+  const path = at === -1 ? url : url.slice(0, at);
+  let normalised = path.replace(/\/{2,}/g, '/').toLowerCase();
+  try {
+    normalised = decodeURIComponent(normalised);
+  } catch {
+    // a malformed escape: keep it as sent
+  }
+  const isPrivate = PRIVATE_PREFIXES.some((p) => normalised.startsWith(p)) || normalised === '/t' || normalised === '/f';
+  const shown = isPrivate ? (route ?? `${normalised.slice(0, 2)}/…`) : path;
+  if (at === -1) return shown;
+  const names = url
+    .slice(at + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => `${pair.split('=')[0]}=`);
+  return isPrivate || names.length === 0 ? shown : `${shown}?${names.join('&')}`;
+}
+
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : { level: ctx.config.logLevel },
@@ -50,12 +84,33 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     bodyLimit: 1024 * 1024,
     trustProxy: ctx.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   installValidators(app);
   installErrorHandler(app);
+  installSecurityHeaders(app, ctx.config.publicUrl);
   app.addSchema(ProblemSchema);
 
-  const metrics = createMetrics(ctx.events.stats);
+  const queue = ctx.queue;
+  const metrics = createMetrics(
+    ctx.events.stats,
+    queue && {
+      up: () => queue.link.up,
+      get published() {
+        return queue.publisher.stats.published;
+      },
+      get fallback() {
+        return queue.publisher.stats.fallback;
+      },
+      get consumed() {
+        return queue.consumer.stats.consumed;
+      },
+      get alreadyApplied() {
+        return queue.recorder.stats.alreadyApplied;
+      },
+    },
+  );
   // Tracking hits are logged at debug only: skip building their log lines otherwise.
   const logTrackingHits = ['debug', 'trace'].includes(ctx.config.logLevel);
   // A callback hook, not an async one: it runs on every tracking hit and needs no promise.
@@ -66,41 +121,52 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // Request logs never carry IP addresses; tracking and form URLs are logged as their pattern only.
     const tracking = route.startsWith('/t/');
     if (!tracking || logTrackingHits) {
-      const url = PRIVATE_PREFIXES.some((p) => request.url.startsWith(p)) ? route : request.url;
+      const url = loggedUrl(request.url, request.routeOptions.url);
       request.log[tracking ? 'debug' : 'info']({ method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     }
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'trackguard API', version: '1', description: 'Messages, tracking and behavioural-tracking consent. Authenticate with `Authorization: Bearer <key>`, or with the session cookie of `POST /api/v1/sessions` (then every state-changing request carries `X-CSRF-Token`).' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          session: { type: 'apiKey', in: 'cookie', name: 'tg_session', description: 'admin-app session (POST /api/v1/sessions); state-changing requests also send X-CSRF-Token' },
+  const role = ctx.config.role;
+  const serves = { api: role === 'all' || role === 'api', track: role === 'all' || role === 'track' };
+  if (serves.api) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'trackguard API', version: '1', description: 'Messages, tracking and behavioural-tracking consent. Authenticate with `Authorization: Bearer <key>`, or with the session cookie of `POST /api/v1/sessions` (then every state-changing request carries `X-CSRF-Token`).' },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer' },
+            session: { type: 'apiKey', in: 'cookie', name: 'tg_session', description: 'admin-app session (POST /api/v1/sessions); state-changing requests also send X-CSRF-Token' },
+          },
         },
+        security: [{ bearer: [] }, { session: [] }],
       },
-      security: [{ bearer: [] }, { session: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+      // Criteria, score rules, campaign nodes and sending targets: validated by the domain, documented by real schemas.
+      transformObject: (document) => withDocumentedSchemas('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+    });
+    // staticCSP: the docs pages carry a CSP with hashes of swagger-ui's own inline scripts.
+    await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  }
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // Every role answers these two (SPEC §8).
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', role }));
+  app.get('/metrics', { schema: { hide: true }, preHandler: metricsGuard(ctx.config.metricsToken) }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (serves.track) trackRoutes(app, ctx);
+  if (!serves.api) return app;
 
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  receiptKeyRoute(app, ctx);
   await app.register(adminApp(options.adminDist));
-  trackRoutes(app, ctx);
   await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
 
   await app.register(cookie);
   await app.register(async (api) => {
     installApiAuth(api, ctx);
+    installTextGuard(api);
     sessionRoutes(api, ctx);
     userRoutes(api, ctx);
     projectRoutes(api, ctx);
@@ -108,6 +174,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     auditRoutes(api, ctx);
     contactRoutes(api, ctx);
     privacyRoutes(api, ctx);
+    consentWordingRoutes(api, ctx);
     groupRoutes(api, ctx);
     scoreModelRoutes(api, ctx);
     messageRoutes(api, ctx);
@@ -120,6 +187,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     importRoutes(api, ctx);
     previewRoutes(api, ctx);
     dashboardRoutes(api, ctx);
+    webhookRoutes(api, ctx);
   });
   return app;
 }

@@ -7,20 +7,37 @@ export interface WriterStats {
   journaled: number;
 }
 
+/** What the hit queue (TRACKGUARD_QUEUE) reports. */
+export interface QueueStats {
+  /** Whether JetStream takes hits now. */
+  up(): boolean;
+  published: number;
+  fallback: number;
+  consumed: number;
+  alreadyApplied: number;
+}
+
 /** The process's Prometheus registry and the instruments the server updates. */
-export function createMetrics(writer?: WriterStats) {
+export function createMetrics(writer?: WriterStats, queue?: QueueStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  if (queue) {
+    gauge('trackguard_queue_fallback', '1 while NATS JetStream is unavailable and hits go through direct group commit with the hit journal, else 0', () => (queue.up() ? 0 : 1));
+    gauge('trackguard_queue_hits_published', 'hits of this process acknowledged by JetStream', () => queue.published);
+    gauge('trackguard_queue_hits_fallback', 'hits of this process written directly because NATS was unavailable or a publish failed', () => queue.fallback);
+    gauge('trackguard_queue_hits_consumed', 'queued hits pulled and committed by this process', () => queue.consumed);
+    gauge('trackguard_queue_hits_already_applied', 'queued hits this process found committed already (redeliveries) and acknowledged without writing', () => queue.alreadyApplied);
+  }
   if (writer) {
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          this.set(read());
-        },
-      });
     gauge('trackguard_tracking_events_written', 'tracking and web events committed by this process', () => writer.events);
     gauge('trackguard_tracking_batches_committed', 'group-commit transactions of this process', () => writer.batches);
     gauge('trackguard_tracking_events_journaled', 'events acknowledged from the hit journal because their commit was late', () => writer.journaled);

@@ -2,10 +2,14 @@ import { isTracked, type TrackingSettings, trackingStatus } from '../domain/cons
 import { badInput } from '../domain/errors.js';
 import type { Db } from '../store/database.js';
 import { smallGroupSendingIds, untrackedContactCount } from '../store/small-group.js';
-import { csvCell } from './exports.service.js';
+import { csvCell } from '../domain/csv-cell.js';
+import { consentValue } from '../store/consent-column.js';
+import { projectEventsPage } from '../store/event-exports.js';
+import { keysetPages } from '../store/paging.js';
 
 const PAGE = 2000;
-const EVENT_COLUMNS = ['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId'] as const;
+// As the per-sending export (ExportService): event name, device and the machine flag, then a web event's posted type; new columns go at the end.
+const EVENT_COLUMNS = ['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId', 'name', 'device', 'machine', 'webEventType'] as const;
 const CONTACT_FIELDS = ['email', 'externalId', 'phone', 'status', 'trackingStatus'] as const;
 const CUSTOM_FIELD = /^fields\.[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_FIELDS = 50;
@@ -70,7 +74,7 @@ function contactValue(field: string, row: ContactRow, custom: Record<string, unk
     case 'status':
       return row.status;
     case 'trackingStatus':
-      return trackingStatus(row.has_tracking_consent === null ? null : row.has_tracking_consent === 1);
+      return trackingStatus(consentValue(row.has_tracking_consent));
     default: {
       const value = custom[field.slice('fields.'.length)];
       return value === undefined ? null : value;
@@ -79,7 +83,8 @@ function contactValue(field: string, row: ContactRow, custom: Record<string, unk
 }
 
 /**
- * The project-wide event export for BI tools. Pages through events in id
+ * The project-wide event export for BI tools, with the columns of the
+ * per-sending export (name, device, machine). Pages through events in id
  * order (never the whole table in memory). Identified events may carry chosen
  * contact fields; anonymous events carry none (CSV cells stay empty, NDJSON
  * records have no such keys).
@@ -92,21 +97,8 @@ export class BiExportService {
     const needsContact = fields.length > 0;
     const guard = await this.smallGroupGuard(projectId, query.smallGroups);
     if (format === 'csv') yield `${[...EVENT_COLUMNS, ...fields].map(csvCell).join(',')}\n`;
-    let after = 0;
-    for (;;) {
-      let q = this.db
-        .selectFrom('events as e')
-        .leftJoin('sending_links as l', (join) =>
-          join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'),
-        )
-        .leftJoin('contacts as c', (join) => join.onRef('c.project_id', '=', 'e.project_id').onRef('c.id', '=', 'e.contact_id'))
-        .select(['e.id', 'e.type', 'e.at', 'e.sending_id', 'e.message_id', 'e.url as event_url', 'l.url as link_url', 'e.channel', 'e.contact_id'])
-        .select(['c.email', 'c.external_id', 'c.phone', 'c.status', 'c.has_tracking_consent', 'c.fields'])
-        .where('e.project_id', '=', projectId)
-        .where('e.id', '>', after);
-      if (query.from !== undefined) q = q.where('e.at', '>=', query.from);
-      if (query.to !== undefined) q = q.where('e.at', '<', query.to);
-      const rows = await q.orderBy('e.id').limit(PAGE).execute();
+    const pages = keysetPages((after, size) => projectEventsPage(this.db, projectId, query, after, size), (row) => Number(row.id), PAGE);
+    for await (const rows of pages) {
       let chunk = '';
       for (const row of rows) {
         if (guard && !guard(row)) continue;
@@ -121,6 +113,12 @@ export class BiExportService {
           linkUrl: row.link_url ?? row.event_url,
           channel: row.channel,
           contactId: identified ? String(row.contact_id) : null,
+          // A web event's name (the `type` or `name` it was posted with), a form event's form kind.
+          name: row.name,
+          device: row.device,
+          machine: Number(row.machine) === 1,
+          // The type a web or app event was posted with (`type` is `web`); empty for every other event.
+          webEventType: row.web_type,
         };
         if (needsContact && identified) {
           const custom = row.fields ? (JSON.parse(row.fields) as Record<string, unknown>) : {};
@@ -135,8 +133,6 @@ export class BiExportService {
         }
       }
       if (chunk) yield chunk;
-      if (rows.length < PAGE) return;
-      after = Number(rows[rows.length - 1]?.id);
     }
   }
 
@@ -158,7 +154,7 @@ export class BiExportService {
       if (!guarded) return true;
       // A contact id without a contact row (erased meanwhile) is not listed anywhere either.
       const known = row.contact_id !== null && row.status !== null;
-      return known && isTracked({ hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1 }, tracking);
+      return known && isTracked({ hasTrackingConsent: consentValue(row.has_tracking_consent) }, tracking);
     };
   }
 }

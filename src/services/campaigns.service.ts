@@ -1,4 +1,3 @@
-import { type SqlBool, sql } from 'kysely';
 import { type Campaign, type CampaignSpec, parseCampaignSpec } from '../domain/campaign.js';
 import { AppError, notFound } from '../domain/errors.js';
 import {
@@ -6,6 +5,7 @@ import {
   changeCampaignStatus,
   deleteCampaign,
   enterCampaign,
+  enterCampaignContacts,
   getCampaign,
   insertCampaign,
   listCampaigns,
@@ -32,7 +32,7 @@ export interface CampaignStats {
   /** Contacts who left for another reason (their contact was erased). */
   left: number;
   active: number;
-  nodes: Record<string, { reached: number }>;
+  nodes: Record<string, { reached: number; leftUntracked: number }>;
 }
 
 const BATCH = 500;
@@ -156,7 +156,7 @@ export class CampaignService {
     let entered = 0;
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
-      entered += await this.db.transaction().execute((trx) => enterCampaign(trx, campaign, sql<SqlBool>`c.id IN (${sql.join(chunk)})`, now));
+      entered += await this.db.transaction().execute((trx) => enterCampaignContacts(trx, campaign, chunk, now));
     }
     if (entered > 0 && campaign.status === 'running') {
       await this.db.transaction().execute((trx) => this.ensureJob(trx, campaign, now));
@@ -179,14 +179,14 @@ export class CampaignService {
 
   async stats(projectId: number, campaignId: number): Promise<CampaignStats> {
     await this.get(projectId, campaignId);
-    const { states, nodes } = await campaignCounts(this.db, projectId, campaignId);
+    const { states, nodes, leftUntrackedAt } = await campaignCounts(this.db, projectId, campaignId);
     return {
       entered: [...states.values()].reduce((sum, n) => sum + n, 0),
       completed: states.get('completed') ?? 0,
       leftUntracked: states.get('left_untracked') ?? 0,
       left: states.get('left') ?? 0,
       active: states.get('active') ?? 0,
-      nodes: Object.fromEntries(nodes.map((n) => [n.nodeId, { reached: n.reached }])),
+      nodes: Object.fromEntries(nodes.map((n) => [n.nodeId, { reached: n.reached, leftUntracked: leftUntrackedAt.get(n.nodeId) ?? 0 }])),
     };
   }
 }

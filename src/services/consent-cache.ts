@@ -1,7 +1,9 @@
 /**
  * In-process cache of contacts' consent values for the tracking hot path.
- * Every consent change invalidates its contact after commit; a short TTL
- * bounds staleness when several server processes share one database.
+ * Every consent change invalidates its contact after commit, here and (by a
+ * change notification) on the other server processes; a short TTL bounds
+ * staleness when a notification is lost. Only an optimisation: the tracking
+ * batch checks consent in its own transaction (BatchRecorder).
  */
 export class ConsentCache {
   private readonly entries = new Map<string, { value: boolean | null; exists: boolean; at: number }>();
@@ -29,6 +31,12 @@ export class ConsentCache {
     if (readAt !== this.generation) return;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(`${projectId}:${contactId}`, { value, exists, at: now });
+  }
+
+  /** Forgets every entry (a bulk change on another process, or missed notifications). */
+  clear(): void {
+    this.generation += 1;
+    this.entries.clear();
   }
 
   invalidate(projectId: number, contactIds: Iterable<number>): void {

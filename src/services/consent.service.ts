@@ -1,11 +1,14 @@
 import { consentAction, decideConsentChange, type ConsentDecision, isTracked } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
 import { notFound } from '../domain/errors.js';
+import { wordingHash } from '../domain/form.js';
 import { subjectHash } from '../domain/ledger.js';
 import { appendConsentEntries, type ConsentHistoryRow, listContactHistory, lockLedger, type NewConsentEntry } from '../store/consent-history.js';
-import { getContact, updateContact } from '../store/contacts.js';
+import { type ConsentWording, getWording, type ShownWording, storeWordings } from '../store/consent-wordings.js';
+import { consentOfContact, getContact, updateContact } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import { anonymizeContactEvents } from '../store/events.js';
+import type { Change } from './change-notifier.js';
 import type { ConsentCache } from './consent-cache.js';
 import type { Project, ProjectService } from './projects.service.js';
 
@@ -15,6 +18,11 @@ export interface ConsentProvenance {
   ip?: string | null;
   userAgent?: string | null;
   wordingHash?: string | null;
+  /**
+   * The wording the person was shown, when the change comes from a page: stored once (consent_wordings) in the
+   * change's transaction, and its hash becomes the entry's `wordingHash`. `shownAt` defaults to the change's date.
+   */
+  wording?: { text: string; lang: string; shownAt?: number } | null;
   detail?: string | null;
 }
 
@@ -60,6 +68,14 @@ export class ConsentService {
   /** Writes history entries and reaches back into past events; the caller holds the ledger lock and has saved the contacts. */
   async record(trx: Db, project: Project, changes: AppliedConsentChange[]): Promise<void> {
     const now = this.clock();
+    const wordings: ShownWording[] = [];
+    for (const c of changes) {
+      if (!c.wording) continue;
+      const hash = wordingHash(c.wording.text);
+      wordings.push({ hash, text: c.wording.text, lang: c.wording.lang, shownAt: c.wording.shownAt ?? c.date });
+      c.wordingHash = hash;
+    }
+    await storeWordings(trx, project.id, wordings);
     const entries: NewConsentEntry[] = changes.map((c) => ({
       contactId: c.contact.id,
       subjectHash: subjectHash(project.ledgerSalt, c.contact.email),
@@ -73,6 +89,7 @@ export class ConsentService {
       detail: c.detail ?? null,
     }));
     await appendConsentEntries(trx, project.id, entries);
+    await this.outbox(trx, project, changes);
     if (project.settings.tracking.anonymizePastOnRefusal) {
       const unlinked = new Set<number>();
       for (const c of changes) {
@@ -83,9 +100,23 @@ export class ConsentService {
     }
   }
 
-  /** Forgets cached consent values once the transaction that changed them has committed. */
+  /** Queues what the change tells consent webhooks, in the same transaction (set by the context: WebhookService). */
+  outbox: (trx: Db, project: Project, changes: readonly AppliedConsentChange[]) => Promise<void> = async () => undefined;
+
+  /** Tells other processes about a committed change (set by the context when a change channel exists). */
+  notify: (change: Change) => void = () => undefined;
+
+  /** Forgets cached consent values once the transaction that changed them has committed, here and on other processes. */
   invalidate(projectId: number, contactIds: Iterable<number>): void {
-    this.cache.invalidate(projectId, contactIds);
+    const ids = [...contactIds];
+    this.cache.invalidate(projectId, ids);
+    if (ids.length > 0) this.notify({ kind: 'consent', projectId, contactIds: ids });
+  }
+
+  /** Drops what another process changed: some contacts of a project, a whole project (`null`), or everything. */
+  forget(projectId: number | null, contactIds: number[] | null): void {
+    if (projectId === null || contactIds === null) this.cache.clear();
+    else this.cache.invalidate(projectId, contactIds);
   }
 
   /** One contact's consent, in its own transaction (API, forms, admin). */
@@ -106,26 +137,30 @@ export class ConsentService {
     return result;
   }
 
+  /** A wording a form showed, by its hash; throws ConsentWordingNotFound when no page of this project showed it. */
+  async wording(projectId: number, hash: string): Promise<ConsentWording> {
+    const wording = await getWording(this.db, projectId, hash);
+    if (!wording) throw notFound('ConsentWording', hash);
+    return wording;
+  }
+
   async history(projectId: number, contactId: number): Promise<ConsentHistoryRow[]> {
     const contact = await getContact(this.db, projectId, contactId);
     if (!contact) throw notFound('Contact', contactId);
     return listContactHistory(this.db, projectId, contactId);
   }
 
-  /** Looks up a contact's consent value for the tracking hot path: cache first, then one row. */
-  async consentOf(projectId: number, contactId: number): Promise<{ value: boolean | null; exists: boolean }> {
+  /**
+   * A contact's consent value for a redirect that records no event yet: cache first (unless `fresh`), then one
+   * row. Events are decided in their batch's transaction instead (BatchRecorder).
+   */
+  async consentOf(projectId: number, contactId: number, fresh = false): Promise<{ value: boolean | null; exists: boolean }> {
     const now = this.clock();
-    const hit = this.cache.get(projectId, contactId, now);
+    const hit = fresh ? undefined : this.cache.get(projectId, contactId, now);
     if (hit) return hit;
     const readAt = this.cache.generation;
-    const row = await this.reader
-      .selectFrom('contacts')
-      .select('has_tracking_consent')
-      .where('project_id', '=', projectId)
-      .where('id', '=', contactId)
-      .executeTakeFirst();
-    const value = row ? (row.has_tracking_consent === null ? null : row.has_tracking_consent === 1) : null;
-    this.cache.set(projectId, contactId, value, row !== undefined, now, readAt);
-    return { value, exists: row !== undefined };
+    const { value, exists } = await consentOfContact(this.reader, projectId, contactId);
+    this.cache.set(projectId, contactId, value, exists, now, readAt);
+    return { value, exists };
   }
 }

@@ -1,9 +1,14 @@
-import { type ConsentDecision, isTracked, parseConsentDate, parseConsentValue, trackingStatus, trackingStatusSql } from '../domain/consent.js';
+import { type ConsentDecision, isTracked, parseConsentDate, parseConsentValue, trackingStatus } from '../domain/consent.js';
 import { CONTACT_STATUSES, type Contact, type ContactStatus, isValidEmail, normalizeEmail } from '../domain/contact.js';
 import { AppError, notFound } from '../domain/errors.js';
-import { lockLedger } from '../store/consent-history.js';
-import { findContactsByKeys, getContact, insertContacts, toContact, updateContacts } from '../store/contacts.js';
+import { fieldsProblem, textProblem } from '../domain/safe-text.js';
+import { subjectHash } from '../domain/ledger.js';
+import { appendConsentEntries, lockLedger, type NewConsentEntry } from '../store/consent-history.js';
+import { liftSuppression, suppressedSubjects } from '../store/erased-subjects.js';
+import { findContactsByKeys, getContact, insertContacts, listContacts, updateContacts } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
+import { type StatusSplit, statusSplit } from '../store/dashboard-stats.js';
+import { pageOf } from '../store/paging.js';
 import type { AppliedConsentChange, ConsentService } from './consent.service.js';
 import type { Project, ProjectService } from './projects.service.js';
 
@@ -18,6 +23,8 @@ export interface MergeRecord {
   status?: unknown;
   hasTrackingConsent?: unknown;
   dtTrackingConsent?: unknown;
+  /** true: the person asked to come back after an erasure (recorded in the consent history). */
+  returning?: unknown;
 }
 
 export interface MergeResult {
@@ -26,6 +33,8 @@ export interface MergeResult {
   result: 'created' | 'updated' | 'unchanged' | 'rejected';
   consent: ConsentDecision;
   error?: string;
+  /** Why a record was rejected, when a client may act on it: `erased` (the address is on the suppression list). */
+  reason?: 'erased';
 }
 
 export interface MergeOptions {
@@ -34,6 +43,8 @@ export interface MergeOptions {
   source: string;
   /** Per-record history detail (an import's line number). */
   details?: (string | null)[];
+  /** Every record is a person who asked to come back after an erasure (an import option; a record may say so itself). */
+  returning?: boolean;
 }
 
 interface ParsedRecord {
@@ -43,6 +54,7 @@ interface ParsedRecord {
   fields?: Record<string, unknown>;
   status?: ContactStatus;
   consent?: { value: boolean | null; date: number };
+  returning?: boolean;
 }
 
 interface Working {
@@ -55,7 +67,10 @@ interface Working {
 
 export const MAX_MERGE_RECORDS = 10_000;
 
-const RECORD_KEYS = new Set(['email', 'externalId', 'phone', 'fields', 'status', 'hasTrackingConsent', 'dtTrackingConsent']);
+/** The error of a record whose address was erased (its `reason` is `erased`). */
+export const ERASED_ERROR = 'erased: this address was erased from the project; send returning: true (an import: returning=true) if the person asked to come back';
+
+const RECORD_KEYS = new Set(['email', 'externalId', 'phone', 'fields', 'status', 'hasTrackingConsent', 'dtTrackingConsent', 'returning']);
 
 /**
  * Parses one record; throws an AppError naming the field on bad input.
@@ -69,6 +84,7 @@ export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord
   const parsed: ParsedRecord = {};
   if (record.email !== undefined && record.email !== null && record.email !== '') {
     if (typeof record.email !== 'string') throw field('email', 'must be a string');
+    storable('email', record.email);
     const email = normalizeEmail(record.email);
     if (!isValidEmail(email)) throw field('email', `invalid email address ${JSON.stringify(record.email)}`);
     parsed.email = email;
@@ -76,20 +92,28 @@ export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord
   if (record.externalId !== undefined && record.externalId !== null && record.externalId !== '') {
     if (typeof record.externalId !== 'string' && typeof record.externalId !== 'number') throw field('externalId', 'must be a string');
     parsed.externalId = String(record.externalId).trim();
+    storable('externalId', parsed.externalId);
     if (parsed.externalId === '' || parsed.externalId.length > 255) throw field('externalId', 'must be 1 to 255 characters');
   }
   if (parsed.email === undefined && parsed.externalId === undefined) throw field('email', 'email or externalId is required');
   if (record.phone !== undefined) {
     if (record.phone !== null && typeof record.phone !== 'string') throw field('phone', 'must be a string');
+    if (record.phone !== null) storable('phone', record.phone);
     parsed.phone = record.phone === null || record.phone.trim() === '' ? null : record.phone.trim();
   }
   if (record.fields !== undefined && record.fields !== null) {
     if (typeof record.fields !== 'object' || Array.isArray(record.fields)) throw field('fields', 'must be an object');
+    const problem = fieldsProblem(record.fields);
+    if (problem) throw field(problem.path, problem.reason);
     parsed.fields = record.fields as Record<string, unknown>;
   }
   if (record.status !== undefined && record.status !== null && record.status !== '') {
     if (!CONTACT_STATUSES.includes(record.status as ContactStatus)) throw field('status', `must be one of ${CONTACT_STATUSES.join(', ')}`);
     parsed.status = record.status as ContactStatus;
+  }
+  if (record.returning !== undefined && record.returning !== null) {
+    if (typeof record.returning !== 'boolean') throw field('returning', 'must be true or false');
+    parsed.returning = record.returning;
   }
   const value = parseConsentValue(record.hasTrackingConsent);
   if (value !== undefined) {
@@ -107,6 +131,12 @@ export function parseMergeRecord(record: MergeRecord, now: number): ParsedRecord
   return parsed;
 }
 
+/** NUL bytes and lone surrogates are refused per record (PostgreSQL rejects them, SQLite would store a mangled key). */
+function storable(name: string, value: string): void {
+  const reason = textProblem(value);
+  if (reason) throw field(name, reason);
+}
+
 function field(name: string, reason: string): AppError {
   return new AppError('InvalidRecord', `${name}: ${reason}`, [{ field: name, reason }]);
 }
@@ -118,6 +148,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 export interface ContactListQuery {
   trackingStatus?: 'accepted' | 'refused' | 'unanswered';
   email?: string;
+  /** Part of the email, external id or phone, any case. */
+  search?: string;
   cursor?: number;
   limit: number;
 }
@@ -167,6 +199,8 @@ export class ContactService {
           if (contact.externalId) byExternalId.set(contact.externalId, working);
         }
       }
+      const erased = await this.erasedAmong(trx, project, emails);
+      const comebacks = new Map<string, Working>();
       const consentChanges: AppliedConsentChange[] = [];
       const touched = new Set<Working>();
       const resultWorking = new Map<number, Working>();
@@ -175,11 +209,18 @@ export class ContactService {
           results.push({ index, result: 'rejected', consent: 'none', error: p.message });
           return;
         }
+        // An erased address comes back only when the request says the person asked to (SPEC §7, issue 12 item 13).
+        const comingBack = p.email !== undefined && erased.has(p.email) && !byEmail.has(p.email);
+        if (comingBack && !(p.returning ?? options.returning === true)) {
+          results.push({ index, result: 'rejected', consent: 'none', reason: 'erased', error: ERASED_ERROR });
+          return;
+        }
         const outcome = this.applyRecord(project, p, type, byEmail, byExternalId, now, options, index);
         if ('error' in outcome) {
           results.push({ index, result: 'rejected', consent: 'none', error: outcome.error });
           return;
         }
+        if (comingBack && p.email !== undefined) comebacks.set(p.email, outcome.working);
         const { working, result, consent, applied } = outcome;
         if (applied) consentChanges.push(applied);
         if (result !== 'unchanged') touched.add(working);
@@ -208,6 +249,7 @@ export class ContactService {
       created.forEach((w, i) => {
         w.contact.id = ids[i] as number;
       });
+      await this.recordComebacks(trx, project, comebacks, now, options);
       await this.consent.record(trx, project, consentChanges);
       for (const r of results) {
         const w = resultWorking.get(r.index);
@@ -217,6 +259,34 @@ export class ContactService {
     });
     this.consent.invalidate(projectId, changed);
     return results;
+  }
+
+  /** Whether an address was erased from the project and not brought back since. */
+  async isErased(project: Project, email: string): Promise<boolean> {
+    return (await this.erasedAmong(this.db, project, new Set([normalizeEmail(email)]))).size > 0;
+  }
+
+  /** The batch's addresses that are on the project's suppression list. */
+  private async erasedAmong(trx: Db, project: Project, emails: Set<string>): Promise<Set<string>> {
+    if (emails.size === 0) return new Set();
+    const hashOf = new Map<string, string>();
+    for (const email of emails) hashOf.set(subjectHash(project.ledgerSalt, email) as string, email);
+    const found = await suppressedSubjects(trx, project.id, [...hashOf.keys()]);
+    return new Set([...found].map((hash) => hashOf.get(hash) as string));
+  }
+
+  /** Erased addresses brought back on request: a `returning` history entry each, and off the suppression list. */
+  private async recordComebacks(trx: Db, project: Project, comebacks: Map<string, Working>, now: number, options: MergeOptions): Promise<void> {
+    if (comebacks.size === 0) return;
+    const hashes: string[] = [];
+    const entries: NewConsentEntry[] = [];
+    for (const [email, working] of comebacks) {
+      const hash = subjectHash(project.ledgerSalt, email) as string;
+      hashes.push(hash);
+      entries.push({ contactId: working.contact.id, subjectHash: hash, action: 'returning', date: now, recordedAt: now, source: options.source, detail: 'the person asked to come back after an erasure' });
+    }
+    await appendConsentEntries(trx, project.id, entries);
+    await liftSuppression(trx, project.id, hashes);
   }
 
   private applyRecord(
@@ -312,14 +382,17 @@ export class ContactService {
   }
 
   async list(projectId: number, query: ContactListQuery): Promise<{ items: Contact[]; nextCursor: string | null }> {
-    let q = this.db.selectFrom('contacts').selectAll().where('project_id', '=', projectId);
-    if (query.trackingStatus) q = q.where(trackingStatusSql(query.trackingStatus));
-    if (query.email) q = q.where('email', '=', normalizeEmail(query.email));
-    if (query.cursor !== undefined) q = q.where('id', '>', query.cursor);
-    const rows = await q.orderBy('id').limit(query.limit + 1).execute();
-    const items = rows.slice(0, query.limit).map(toContact);
-    const nextCursor = rows.length > query.limit ? String(items[items.length - 1]!.id) : null;
+    const filter = { trackingStatus: query.trackingStatus, email: query.email ? normalizeEmail(query.email) : undefined, search: query.search };
+    const rows = await listContacts(this.db, projectId, filter, query);
+    const { items, nextCursor } = pageOf(rows, query.limit, (c) => c.id);
     return { items, nextCursor };
+  }
+
+  /** How many contacts the project has per tracking status now, and how many of them are tracked. */
+  async counts(project: Project): Promise<StatusSplit & { contacts: number; untracked: number }> {
+    const split = await statusSplit(this.db, project.id, project.settings.tracking);
+    const contacts = split.accepted + split.refused + split.unanswered;
+    return { contacts, ...split, untracked: contacts - split.tracked };
   }
 
   async get(projectId: number, contactId: number): Promise<Contact> {

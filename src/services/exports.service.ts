@@ -1,20 +1,67 @@
-import { isTracked, type TrackingSettings, trackedSql } from '../domain/consent.js';
+import { isTracked, type TrackingSettings, trackingStatus } from '../domain/consent.js';
+import { csvCell } from '../domain/csv-cell.js';
 import type { Db } from '../store/database.js';
+import { consentValue } from '../store/consent-column.js';
+import { projectContactsPage, sendingEventsPage } from '../store/event-exports.js';
+import { keysetPages } from '../store/paging.js';
 
 const PAGE = 2000;
 const COLUMNS = ['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId', 'email', 'device', 'machine'] as const;
 
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  // Quote what needs it, and neutralise spreadsheet formulas.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
+const CONTACT_COLUMNS = [
+  'id',
+  'email',
+  'externalId',
+  'phone',
+  'status',
+  'trackingStatus',
+  'tracked',
+  'hasTrackingConsent',
+  'dtTrackingConsent',
+  'createdAt',
+  'updatedAt',
+  'fields',
+] as const;
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Streamed BI exports: pages of events in id order, never the whole table in memory. */
 export class ExportService {
   constructor(private readonly db: Db) {}
+
+  /**
+   * The project's contacts with their consent status (`trackingStatus`, and
+   * `tracked` from the one `isTracked` rule under the project's settings now),
+   * a page at a time by id. In CSV, custom fields are one JSON cell.
+   */
+  async *contacts(projectId: number, format: 'csv' | 'ndjson', tracking: TrackingSettings): AsyncGenerator<string> {
+    if (format === 'csv') yield `${CONTACT_COLUMNS.join(',')}\n`;
+    const pages = keysetPages((after, size) => projectContactsPage(this.db, projectId, after, size), (contact) => contact.id, PAGE);
+    for await (const contacts of pages) {
+      let chunk = '';
+      for (const contact of contacts) {
+        const record = {
+          id: String(contact.id),
+          email: contact.email,
+          externalId: contact.externalId,
+          phone: contact.phone,
+          status: contact.status,
+          trackingStatus: trackingStatus(contact.hasTrackingConsent),
+          tracked: isTracked(contact, tracking),
+          hasTrackingConsent: contact.hasTrackingConsent,
+          dtTrackingConsent: isoOrNull(contact.dtTrackingConsent),
+          createdAt: new Date(contact.createdAt).toISOString(),
+          updatedAt: new Date(contact.updatedAt).toISOString(),
+          fields: contact.fields,
+        };
+        chunk +=
+          format === 'csv'
+            ? `${CONTACT_COLUMNS.map((c) => csvCell(c === 'fields' ? JSON.stringify(record.fields) : record[c])).join(',')}\n`
+            : `${JSON.stringify(record)}\n`;
+      }
+      if (chunk) yield chunk;
+    }
+  }
 
   /**
    * A sending's events. An event still identified but whose contact is
@@ -31,23 +78,15 @@ export class ExportService {
     options: { listedOnly?: boolean } = {},
   ): AsyncGenerator<string> {
     if (format === 'csv') yield `${COLUMNS.join(',')}\n`;
-    let after = 0;
-    for (;;) {
-      let query = this.db
-        .selectFrom('events as e')
-        .leftJoin('contacts as c', (join) => join.onRef('c.project_id', '=', 'e.project_id').onRef('c.id', '=', 'e.contact_id'))
-        .leftJoin('sending_links as l', (join) =>
-          join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'),
-        )
-        .select(['e.id', 'e.type', 'e.at', 'e.sending_id', 'e.message_id', 'l.url', 'e.channel', 'e.contact_id', 'c.id as known_contact', 'c.email', 'c.has_tracking_consent', 'e.device', 'e.machine'])
-        .where('e.project_id', '=', projectId)
-        .where('e.sending_id', '=', sendingId)
-        .where('e.id', '>', after);
-      if (options.listedOnly) query = query.where('e.contact_id', 'is not', null).where(trackedSql(tracking, 'c.has_tracking_consent'));
-      const rows = await query.orderBy('e.id').limit(PAGE).execute();
+    const pages = keysetPages(
+      (after, size) => sendingEventsPage(this.db, projectId, sendingId, { listedOnly: options.listedOnly === true, tracking }, after, size),
+      (row) => row.id,
+      PAGE,
+    );
+    for await (const rows of pages) {
       let chunk = '';
       for (const row of rows) {
-        const identified = row.contact_id !== null && row.known_contact !== null && isTracked({ hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1 }, tracking);
+        const identified = row.contact_id !== null && row.known_contact !== null && isTracked({ hasTrackingConsent: consentValue(row.has_tracking_consent) }, tracking);
         const record = {
           eventId: String(row.id),
           type: row.type,
@@ -64,8 +103,6 @@ export class ExportService {
         chunk += format === 'csv' ? `${COLUMNS.map((c) => csvCell(record[c])).join(',')}\n` : `${JSON.stringify(record)}\n`;
       }
       if (chunk) yield chunk;
-      if (rows.length < PAGE) return;
-      after = rows[rows.length - 1]!.id;
     }
   }
 }

@@ -1,31 +1,19 @@
 import type { Config } from '../config.js';
-import { isTracked } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
 import { AppError, badInput, notFound } from '../domain/errors.js';
 import {
   checkFormSpec,
-  type FieldError,
   type Form,
   type FormKind,
   type FormSpec,
-  formFields,
   formSpecOf,
-  formTexts,
-  type Lang,
-  optOutWording,
   type PageForm,
-  readFormValues,
-  showsConsentField,
-  wordingHash,
+  PER_CONTACT_KINDS,
 } from '../domain/form.js';
 import { type LinkPurpose, contactLinkPath, signContactLink, verifyContactLink } from '../domain/signed-link.js';
-import { lockLedger } from '../store/consent-history.js';
-import { findContactsByKeys, getContact, updateContact } from '../store/contacts.js';
+import { getContact } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
-import { insertFormEvent } from '../store/form-events.js';
-import { deleteForm, getForm, getFormById, insertForm, latestFormOfKind, listForms, updateForm } from '../store/forms.js';
-import type { AppliedConsentChange, ConsentService } from './consent.service.js';
-import type { ContactService, MergeRecord } from './contacts.service.js';
+import { defaultFormOfKind, deleteForm, getForm, getFormById, insertForm, listForms, setDefaultForm, updateForm } from '../store/forms.js';
 import type { Project, ProjectService } from './projects.service.js';
 
 /**
@@ -43,43 +31,48 @@ export function subscriptionFormUrl(config: Pick<Config, 'publicUrl'>, formId: n
   return `${config.publicUrl}/f/subscribe/${formId}`;
 }
 
-/** Who submitted a form, kept with consent changes as their proof. */
-export interface Submitter {
-  ip: string | null;
-  userAgent: string | null;
-}
-
 export interface FormInput {
   kind: FormKind;
   name: string;
   fields?: string[] | undefined;
   trackingConsentField?: boolean | undefined;
   offerTrackingOptOut?: boolean | undefined;
+  doubleOptIn?: boolean | undefined;
+  confirmationHours?: number | undefined;
   texts?: FormSpec['texts'] | undefined;
+  /** Per-contact kinds: make this the form messages' links open (the first of its kind is, unless told otherwise). */
+  default?: boolean | undefined;
 }
 
 export type FormPatch = Partial<Omit<FormInput, 'kind'>>;
 
-export type SubmitOutcome = { ok: true } | { ok: false; values: Record<string, string>; errors: Record<string, FieldError> };
+/** `default` is for the per-contact kinds: a subscription form has its own public URL. */
+function checkDefault(kind: FormKind, wanted: boolean | undefined): void {
+  if (wanted !== undefined && !PER_CONTACT_KINDS.includes(kind)) throw badInput('default', `only ${PER_CONTACT_KINDS.join(', ')} forms have a default; a subscription form is found by its own URL`);
+}
 
-const MAX_USER_AGENT = 512;
-
-/** Hosted forms: their configuration, and what each public page does when submitted. */
+/** Hosted forms: their configuration, and the form and project behind each public page. */
 export class FormService {
   constructor(
     private readonly db: Db,
     private readonly clock: () => number,
     private readonly config: Config,
     private readonly projects: ProjectService,
-    private readonly contacts: ContactService,
-    private readonly consent: ConsentService,
   ) {}
 
   async create(projectId: number, input: FormInput): Promise<Form> {
     await this.projects.get(projectId);
     const spec = formSpecOf(input);
     checkFormSpec(input.kind, spec);
-    return insertForm(this.db, projectId, { kind: input.kind, name: input.name, spec }, this.clock());
+    checkDefault(input.kind, input.default);
+    return this.db.transaction().execute(async (trx) => {
+      const form = await insertForm(trx, projectId, { kind: input.kind, name: input.name, spec }, this.clock());
+      if (!PER_CONTACT_KINDS.includes(input.kind)) return form;
+      // A second form of a kind does not silently take over the links: it becomes the default only when asked.
+      const isDefault = input.default ?? (await defaultFormOfKind(trx, projectId, input.kind)) === undefined;
+      if (isDefault) await setDefaultForm(trx, projectId, input.kind, form.id, true);
+      return { ...form, isDefault };
+    });
   }
 
   list(projectId: number): Promise<Form[]> {
@@ -96,8 +89,12 @@ export class FormService {
     const form = await this.get(projectId, formId);
     const spec = formSpecOf(patch, form.spec);
     checkFormSpec(form.kind, spec);
-    const updated: Form = { ...form, name: patch.name ?? form.name, spec, updatedAt: this.clock() };
-    await updateForm(this.db, updated);
+    checkDefault(form.kind, patch.default);
+    const updated: Form = { ...form, name: patch.name ?? form.name, spec, updatedAt: this.clock(), isDefault: patch.default ?? form.isDefault };
+    await this.db.transaction().execute(async (trx) => {
+      await updateForm(trx, updated);
+      if (patch.default !== undefined) await setDefaultForm(trx, projectId, form.kind, form.id, patch.default);
+    });
     return updated;
   }
 
@@ -147,150 +144,7 @@ export class FormService {
     const contact = await getContact(this.db, link.projectId, link.contactId);
     if (!contact) throw new AppError('LinkNotFound', 'This link is not valid');
     const project = await this.projects.getCached(link.projectId);
-    const configured = await latestFormOfKind(this.db, project.id, purpose);
+    const configured = await defaultFormOfKind(this.db, project.id, purpose);
     return { project, contact, form: configured ?? { id: null, kind: purpose, spec: {} } };
-  }
-
-  /** The history source of a consent change made on this form. */
-  private sourceOf(form: PageForm): string {
-    if (form.kind === 'tracking-optout') return 'tracking-optout-form';
-    return form.id === null ? `form:${form.kind}` : `form:${form.id}`;
-  }
-
-  /**
-   * Subscription: creates or updates the contact (source `form:<id>`), then,
-   * only if the visitor ticked the box, records their acceptance with the
-   * proof. An unticked box is no answer, not a refusal.
-   */
-  async subscribe(project: Project, form: Form, input: Record<string, unknown>, consentTicked: boolean, lang: Lang, who: Submitter): Promise<SubmitOutcome> {
-    const fields = formFields(form.spec);
-    const { values, errors } = readFormValues(fields, input);
-    if (Object.keys(errors).length > 0) return { ok: false, values, errors };
-    const record: MergeRecord = { email: values.email, status: 'active' };
-    const custom: Record<string, string> = {};
-    for (const field of fields) {
-      const value = values[field] ?? '';
-      if (value === '') continue;
-      if (field === 'phone') record.phone = value;
-      if (field.startsWith('fields.')) custom[field.slice('fields.'.length)] = value;
-    }
-    if (Object.keys(custom).length > 0) record.fields = custom;
-    const source = this.sourceOf(form);
-    const [result] = await this.contacts.merge(project.id, [record], { source });
-    if (!result || result.result === 'rejected' || result.contactId === undefined) return { ok: false, values, errors: { email: 'invalidEmail' } };
-    const contactId = Number(result.contactId);
-    let contact: Contact;
-    if (consentTicked && showsConsentField(form)) {
-      const label = formTexts(form.kind, lang, form.spec).consentLabel;
-      ({ contact } = await this.consent.setConsent(project.id, contactId, { value: true, date: this.clock(), source, ...this.proof(who), wordingHash: wordingHash(label) }));
-    } else {
-      contact = await this.contacts.get(project.id, contactId);
-    }
-    await insertFormEvent(this.db, project.id, this.eventOf('form_submit', project, form, contact, who));
-    return { ok: true };
-  }
-
-  /**
-   * Profile update: changes the contact's fields and, when the checkbox no
-   * longer matches the current status, records acceptance (ticked) or
-   * refusal (unticked while accepted), in one transaction.
-   */
-  async updateProfile(project: Project, contactId: number, form: PageForm, input: Record<string, unknown>, consentTicked: boolean, lang: Lang, who: Submitter): Promise<SubmitOutcome> {
-    const fields = formFields(form.spec);
-    const { values, errors } = readFormValues(fields, input);
-    if (Object.keys(errors).length > 0) return { ok: false, values, errors };
-    const source = this.sourceOf(form);
-    let applied: AppliedConsentChange | undefined;
-    const outcome = await this.db.transaction().execute(async (trx): Promise<SubmitOutcome> => {
-      await lockLedger(trx, project.id);
-      const contact = await getContact(trx, project.id, contactId);
-      if (!contact) throw new AppError('LinkNotFound', 'This link is not valid');
-      let changed = false;
-      for (const field of fields) {
-        const value = values[field] ?? '';
-        if (field === 'email' && value !== contact.email) {
-          const [other] = await findContactsByKeys(trx, project.id, [value], []);
-          if (other && other.id !== contact.id) return { ok: false, values, errors: { email: 'emailTaken' } };
-          contact.email = value;
-          changed = true;
-        } else if (field === 'phone' && (value || null) !== contact.phone) {
-          contact.phone = value || null;
-          changed = true;
-        } else if (field.startsWith('fields.')) {
-          const name = field.slice('fields.'.length);
-          const current = contact.fields[name];
-          if (value === '' && current !== undefined) {
-            const { [name]: _removed, ...rest } = contact.fields;
-            contact.fields = rest;
-            changed = true;
-          } else if (value !== '' && current !== value) {
-            contact.fields = { ...contact.fields, [name]: value };
-            changed = true;
-          }
-        }
-      }
-      if (changed) contact.updatedAt = this.clock();
-      if (showsConsentField(form)) {
-        // The box was shown ticked only when accepted: leaving an unanswered box unticked changes nothing.
-        const wanted = consentTicked ? true : contact.hasTrackingConsent === true ? false : undefined;
-        if (wanted !== undefined && wanted !== contact.hasTrackingConsent) {
-          const label = formTexts(form.kind, lang, form.spec).consentLabel;
-          applied = this.consent.plan(project, contact, { value: wanted, date: this.clock(), source, ...this.proof(who), wordingHash: wordingHash(label) }).applied;
-        }
-      }
-      if (changed || applied) await updateContact(trx, contact);
-      if (applied) await this.consent.record(trx, project, [applied]);
-      await insertFormEvent(trx, project.id, this.eventOf('form_submit', project, form, contact, who));
-      return { ok: true };
-    });
-    if (applied) this.consent.invalidate(project.id, [contactId]);
-    return outcome;
-  }
-
-  /**
-   * The tracking opt-out page's buttons: refuse or accept again (source
-   * `tracking-optout-form`), with the wording shown as proof.
-   */
-  async setTracking(project: Project, contact: Contact, form: PageForm, accept: boolean, lang: Lang, who: Submitter): Promise<Contact> {
-    const texts = formTexts('tracking-optout', lang, form.spec);
-    const wording = optOutWording(texts, accept);
-    const result = await this.consent.setConsent(project.id, contact.id, {
-      value: accept,
-      date: this.clock(),
-      source: this.sourceOf(form),
-      ...this.proof(who),
-      wordingHash: wordingHash(wording),
-    });
-    await insertFormEvent(this.db, project.id, this.eventOf('form_submit', project, form, result.contact, who));
-    return result.contact;
-  }
-
-  /**
-   * Unsubscribes: the contact becomes `inactive` and an `unsubscribe` event is
-   * written (identified only if the contact is tracked right now). Doing it
-   * twice changes nothing more.
-   */
-  async unsubscribe(project: Project, contact: Contact, form: PageForm, who: Submitter): Promise<void> {
-    if (contact.status === 'inactive') return;
-    const now = this.clock();
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('contacts')
-        .set({ status: 'inactive', updated_at: now })
-        .where('project_id', '=', project.id)
-        .where('id', '=', contact.id)
-        .execute();
-      await insertFormEvent(trx, project.id, this.eventOf('unsubscribe', project, form, contact, who));
-    });
-    contact.status = 'inactive';
-  }
-
-  private proof(who: Submitter): { ip: string | null; userAgent: string | null } {
-    return { ip: who.ip, userAgent: who.userAgent === null ? null : who.userAgent.slice(0, MAX_USER_AGENT) };
-  }
-
-  private eventOf(type: 'form_submit' | 'unsubscribe', project: Project, form: PageForm, contact: Contact, who: Submitter) {
-    const tracked = isTracked(contact, project.settings.tracking);
-    return { type, formId: form.id, name: form.kind, at: this.clock(), contact: tracked ? { id: contact.id, ...this.proof(who) } : null };
   }
 }

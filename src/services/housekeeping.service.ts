@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
 import { anonymizeEventsBefore } from '../store/events.js';
 import type { Db } from '../store/database.js';
+import { hasPendingJobOfKind } from '../store/jobs.js';
 import { purgeOutbox } from '../transport/outbox.js';
+import type { FormSubmissionService } from './form-submissions.service.js';
 import type { Job, JobRunner, StepResult } from './jobs.js';
 import type { ProjectService } from './projects.service.js';
 
@@ -13,7 +15,8 @@ const SYSTEM_PROJECT = 0;
 /**
  * Hourly upkeep, as a durable job so one server process of many runs it:
  * identified events older than a project's `retentionDays` are anonymised
- * (SPEC §7), and outbox files older than TRACKGUARD_OUTBOX_RETENTION_DAYS are purged (§9).
+ * (SPEC §7), outbox files older than TRACKGUARD_OUTBOX_RETENTION_DAYS are purged (§9),
+ * and double opt-in requests never confirmed are deleted once their link expired.
  */
 export class HousekeepingService {
   constructor(
@@ -22,15 +25,15 @@ export class HousekeepingService {
     private readonly config: Config,
     private readonly projects: ProjectService,
     private readonly jobs: JobRunner,
+    private readonly forms: FormSubmissionService,
   ) {}
 
   /** Makes sure one housekeeping job is pending (called at server start). */
   async schedule(): Promise<void> {
-    const pending = await this.db.selectFrom('jobs').select('id').where('kind', '=', 'housekeeping').where('state', '=', 'pending').executeTakeFirst();
-    if (!pending) await this.jobs.enqueue(this.db, SYSTEM_PROJECT, 'housekeeping', 0);
+    if (!(await hasPendingJobOfKind(this.db, 'housekeeping'))) await this.jobs.enqueue(this.db, SYSTEM_PROJECT, 'housekeeping', 0);
   }
 
-  async run(now = this.clock()): Promise<{ anonymized: number; purged: number }> {
+  async run(now = this.clock()): Promise<{ anonymized: number; purged: number; expiredRequests: number; spentTokens: number }> {
     let anonymized = 0;
     for (const project of await this.projects.list()) {
       if (project.settings.retentionDays <= 0) continue;
@@ -41,7 +44,9 @@ export class HousekeepingService {
       }
     }
     const purged = this.config.outboxRetentionDays > 0 ? await purgeOutbox(this.config.dataDir, this.config.outboxRetentionDays, now) : 0;
-    return { anonymized, purged };
+    const expiredRequests = await this.forms.purgeExpiredRequests(now);
+    const spentTokens = await this.forms.purgeSpentTokens(now);
+    return { anonymized, purged, expiredRequests, spentTokens };
   }
 
   async step(_job: Job): Promise<StepResult> {

@@ -1,61 +1,38 @@
-import { sql } from 'kysely';
-import { parseConsentValue } from '../domain/consent.js';
-import { normalizeEmail } from '../domain/contact.js';
-import { AppError, badInput, notFound } from '../domain/errors.js';
-import {
-  csvCell,
-  type ImportRecord,
-  isBlankRow,
-  type MappingEntry,
-  parseDelimiter,
-  parseMapping,
-  type ResolvedColumn,
-  resolveColumns,
-  rowToRecord,
-} from '../domain/import-mapping.js';
-import { findContactsByKeys } from '../store/contacts.js';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { csvCell } from '../domain/csv-cell.js';
+import { badInput, notFound } from '../domain/errors.js';
+import { isBlankRow, type MappingEntry, parseDelimiter, parseEncoding, parseMapping, type ResolvedColumn, resolveColumns, rowToRecord } from '../domain/import-mapping.js';
 import type { Db } from '../store/database.js';
-import { getImport, type ImportRow, insertImport, insertImportRejects, iterateImportRejects, updateImport } from '../store/imports.js';
+import { firstImportRejects, getImport, insertImport, iterateImportRejects, listImports, updateImport } from '../store/imports.js';
 import type { ContactService, MergeType } from './contacts.service.js';
-import { clip, type ImportReject, openCsv } from './csv-reader.js';
+import { clip, type CsvSource, type ImportReject, openCsv } from './csv-reader.js';
+import { countColumns, type Import, type ImportCounts, type ImportStatus, toImport } from './import-record.js';
+import { ImportWriter } from './import-writer.js';
 import type { ProjectService } from './projects.service.js';
 
-export type ImportStatus = 'running' | 'done' | 'failed';
-
-export interface ImportCounts {
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  consentApplied: number;
-  consentStale: number;
-  rejected: number;
-}
-
-/** An import as the API and the CLI report it (dates in epoch ms). */
-export interface Import {
-  id: number;
-  projectId: number;
-  fileName: string | null;
-  type: MergeType;
-  mapping: MappingEntry[];
-  delimiter: string;
-  actor: string;
-  status: ImportStatus;
-  counts: ImportCounts;
-  error: string | null;
-  startedAt: number;
-  finishedAt: number | null;
-}
+export type { Import, ImportCounts, ImportStatus } from './import-record.js';
+export { IMPORT_BATCH_SIZE } from './import-writer.js';
 
 export interface ImportOptions {
   type?: string | undefined;
   /** `Column:target,…`; without it, columns named like targets map themselves. */
   map?: string | undefined;
   delimiter?: string | undefined;
+  /** `utf-8` (default), `windows-1252`, `latin1`, `utf-16` (with a byte-order mark), `utf-16le`, `utf-16be`. */
+  encoding?: string | undefined;
   fileName?: string | null | undefined;
+  /** The file lists people who asked to come back after an erasure: their erased addresses are imported (see ContactService.merge). */
+  returning?: boolean | undefined;
   /** Who runs it: `api:<keyId>`, `cli:<user>`. */
   actor: string;
+  /** Called once the import record exists (status `running`), with its id. */
+  onStart?: (importId: number) => void;
   /** Called after each batch with the rows read and the bytes consumed. */
   onProgress?: (progress: { rows: number; bytes: number; counts: ImportCounts }) => void;
 }
@@ -63,20 +40,13 @@ export interface ImportOptions {
 export type { ImportReject } from './csv-reader.js';
 
 export const IMPORT_TYPES: readonly MergeType[] = ['upsert', 'add-only', 'update-only'];
-export const IMPORT_BATCH_SIZE = 1000;
-interface PendingRow {
-  line: number;
-  raw: string;
-  record: ImportRecord;
-  /** The file gave a consent value but no date (the date is the import's start). */
-  undated: boolean;
-}
 
 /**
- * CSV imports, streamed from end to end: bytes → csv-parse → batches of
- * {@link IMPORT_BATCH_SIZE} rows → `ContactService.merge`, with backpressure
- * all the way so memory stays bounded whatever the file size. A bad row is
- * stored as a reject with its physical line number and never stops the others.
+ * CSV imports, streamed from end to end: bytes → records of at most 1 MiB
+ * (`openCsv`) → batches of rows → `ContactService.merge` (`ImportWriter`),
+ * with backpressure all the way so memory stays bounded whatever the file. A
+ * bad row is stored as a reject with its physical line number and never stops
+ * the others.
  */
 export class ImportService {
   constructor(
@@ -85,12 +55,65 @@ export class ImportService {
     private readonly projects: ProjectService,
     private readonly contacts: ContactService,
     private readonly dialect: 'sqlite' | 'postgres' = 'sqlite',
+    /** Where `start` keeps an upload while its import runs (`<dataDir>/uploads`). */
+    private readonly spoolDir: string = join(tmpdir(), 'trackguard-uploads'),
   ) {}
+
+  /** Imports started by `start` that are still running (awaited by `drain`). */
+  private readonly background = new Set<Promise<unknown>>();
+
+  /**
+   * Receives the whole upload into a file under the spool directory, then runs
+   * the import from that file in the background and answers as soon as its
+   * record exists (status `running`), so a client can poll its progress. A bad
+   * mapping or parameter still throws (400) before any record is stored; an
+   * empty file answers its finished record.
+   */
+  async start(projectId: number, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<Import> {
+    await this.projects.get(projectId);
+    await mkdir(this.spoolDir, { recursive: true });
+    const file = join(this.spoolDir, `import-${projectId}-${randomBytes(12).toString('hex')}.csv`);
+    try {
+      await pipeline(Readable.from(input), createWriteStream(file, { flags: 'wx' }));
+    } catch (error) {
+      await rm(file, { force: true });
+      throw error;
+    }
+    return new Promise<Import>((resolve, reject) => {
+      let started = false;
+      const running = this.run(projectId, createReadStream(file), {
+        ...options,
+        onStart: (id) => {
+          started = true;
+          options.onStart?.(id);
+          this.get(projectId, id).then(resolve, reject);
+        },
+      })
+        .then(
+          (record) => {
+            if (!started) resolve(record);
+          },
+          (error: unknown) => {
+            if (!started) reject(error);
+          },
+        )
+        .finally(async () => {
+          await rm(file, { force: true });
+          this.background.delete(running);
+        });
+      this.background.add(running);
+    });
+  }
+
+  /** Waits for the imports running in the background (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
 
   /**
    * Runs one import to its end and returns its record. A bad mapping or
-   * parameter throws (400) before any record is stored; a failure once the
-   * import has started is recorded as status `failed`.
+   * parameter, or a header that cannot be read, throws (400) before any record
+   * is stored; a failure once the import has started is recorded as status `failed`.
    */
   async run(projectId: number, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<Import> {
     await this.projects.get(projectId);
@@ -98,121 +121,42 @@ export class ImportService {
     if (!IMPORT_TYPES.includes(type)) throw badInput('type', `must be one of ${IMPORT_TYPES.join(', ')}`);
     const mapping = options.map !== undefined && options.map.trim() !== '' ? parseMapping(options.map) : null;
     const givenDelimiter = options.delimiter !== undefined && options.delimiter !== '' ? parseDelimiter(options.delimiter) : undefined;
+    const encoding = parseEncoding(options.encoding);
     const startedAt = this.clock();
     const startIso = new Date(startedAt).toISOString();
-    const csv = await openCsv(input, givenDelimiter);
-    const delimiter = csv.delimiter;
+    const csv = await openCsv(input, { delimiter: givenDelimiter, encoding });
+    const base = { projectId, fileName: options.fileName ?? null, type, delimiter: csv.delimiter, actor: options.actor, startedAt };
+    const row = { project_id: projectId, file_name: base.fileName, type, delimiter: csv.delimiter, actor: options.actor };
 
-    const counts: ImportCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, consentApplied: 0, consentStale: 0, rejected: 0 };
-    const base = { projectId, fileName: options.fileName ?? null, type, delimiter, actor: options.actor, startedAt };
-
-    const finishEmpty = async (): Promise<Import> => {
+    // An empty file is a finished import of nothing.
+    if (!csv.header) {
+      const counts: ImportCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, consentApplied: 0, consentStale: 0, rejected: 0 };
       const finishedAt = this.clock();
       const mappingOut = mapping ?? [];
-      const row = { project_id: projectId, file_name: base.fileName, type, mapping: JSON.stringify(mappingOut), delimiter, actor: options.actor };
-      const id = await insertImport(this.db, { ...row, ...countColumns(counts), status: 'done', started_at: startedAt, finished_at: finishedAt });
+      const id = await insertImport(this.db, { ...row, mapping: JSON.stringify(mappingOut), ...countColumns(counts), status: 'done', started_at: startedAt, finished_at: finishedAt });
       return { ...base, id, mapping: mappingOut, status: 'done', counts, error: null, finishedAt };
-    };
-    // An empty file is a finished import of nothing.
-    if (csv.empty) return finishEmpty();
-
-    const { records, skipped } = csv;
+    }
     let columns: ResolvedColumn[];
-    let width: number;
-    let mappingOut: MappingEntry[];
     try {
-      const first = await records.next();
-      if (first.done) throw new AppError('EmptyImport', 'no header row');
-      width = first.value.record.length;
-      columns = resolveColumns(first.value.record, mapping);
-      mappingOut = columns.map((c) => ({ column: c.column, target: c.target }));
+      columns = resolveColumns(csv.header.record, mapping);
     } catch (error) {
       await csv.close();
-      // Only unreadable content before the header: nothing to import.
-      if (error instanceof AppError && error.code === 'EmptyImport') return finishEmpty();
       throw error;
     }
-    const id = await insertImport(this.db, {
-      project_id: projectId,
-      file_name: base.fileName,
-      type,
-      mapping: JSON.stringify(mappingOut),
-      delimiter,
-      actor: options.actor,
-      ...countColumns(counts),
-      status: 'running',
-      started_at: startedAt,
-    });
-    const source_ = `import:${id}`;
+    const mappingOut: MappingEntry[] = columns.map((c) => ({ column: c.column, target: c.target }));
+    const zero = { rows: 0, created: 0, updated: 0, unchanged: 0, consent_applied: 0, consent_stale: 0, rejected: 0 };
+    const id = await insertImport(this.db, { ...row, mapping: JSON.stringify(mappingOut), ...zero, status: 'running', started_at: startedAt });
+    options.onStart?.(id);
 
-    let batch: PendingRow[] = [];
-    let rejects: ImportReject[] = [];
-    // PostgreSQL plans the contact lookups from table statistics that autovacuum
-    // refreshes only every minute or so; a bulk load outgrows them within seconds
-    // and the lookups turn into scans. Refresh them as the import grows (10k, 40k, 160k … rows).
-    let analyzeAt = this.dialect === 'postgres' ? 10_000 : Number.POSITIVE_INFINITY;
+    const writer = new ImportWriter(this.db, this.contacts, { projectId, importId: id, type, returning: options.returning === true }, this.dialect);
     const flush = async () => {
-      // A record the parser could not read counts as a row, and as rejected.
-      const unreadable = skipped.splice(0);
-      counts.rows += unreadable.length;
-      rejects.push(...unreadable);
-      if (batch.length > 0) {
-        const rows = batch;
-        batch = [];
-        await this.dropUndatedRepeats(projectId, type, rows);
-        const results = await this.contacts.merge(
-          projectId,
-          rows.map((r) => r.record),
-          { type, source: source_, details: rows.map((r) => `line ${r.line}`) },
-        );
-        if (counts.rows >= analyzeAt) {
-          analyzeAt *= 4;
-          await sql`ANALYZE contacts`.execute(this.db);
-        }
-        for (const result of results) {
-          if (result.result !== 'rejected') counts[result.result] += 1;
-          if (result.consent === 'applied') counts.consentApplied += 1;
-          if (result.consent === 'stale') counts.consentStale += 1;
-          if (result.result === 'rejected') {
-            const row = rows[result.index]!;
-            rejects.push({ line: row.line, reason: result.error ?? 'rejected', raw: row.raw });
-          }
-        }
-      }
-      if (rejects.length > 0) {
-        const pending = rejects;
-        rejects = [];
-        counts.rejected += pending.length;
-        await insertImportRejects(
-          this.db,
-          pending.map((r) => ({ project_id: projectId, import_id: id, line: r.line, reason: r.reason, raw: r.raw })),
-        );
-      }
-      await updateImport(this.db, projectId, id, countColumns(counts));
-      options.onProgress?.({ rows: counts.rows, bytes: csv.bytes, counts: { ...counts } });
+      await writer.flush();
+      options.onProgress?.({ rows: writer.counts.rows, bytes: csv.bytes, counts: { ...writer.counts } });
     };
-
     let status: ImportStatus = 'done';
     let failure: string | null = null;
     try {
-      for (;;) {
-        const next = await records.next();
-        if (next.done) break;
-        const { record, raw, line } = next.value;
-        if (isBlankRow(record)) continue;
-        counts.rows += 1;
-        if (record.length !== width) {
-          rejects.push({ line, reason: `wrong column count: expected ${width}, got ${record.length}`, raw: clip(raw) });
-        } else {
-          const parsed = rowToRecord(record, columns, startIso);
-          const undated = parsed.hasTrackingConsent !== undefined && parsed.dtTrackingConsent === startIso;
-          batch.push({ line, raw: clip(raw), record: parsed, undated });
-        }
-        if (batch.length >= IMPORT_BATCH_SIZE || rejects.length + skipped.length >= IMPORT_BATCH_SIZE) await flush();
-      }
-      const pipeError = await csv.ended();
-      if (pipeError) throw pipeError;
-      await flush();
+      await this.readRows(csv, columns, startIso, writer, flush);
     } catch (error) {
       await csv.close();
       status = 'failed';
@@ -224,43 +168,36 @@ export class ImportService {
       }
     }
     const finishedAt = this.clock();
+    const counts = { ...writer.counts };
     await updateImport(this.db, projectId, id, { ...countColumns(counts), status, error: failure, finished_at: finishedAt });
     return { ...base, id, mapping: mappingOut, status, counts, error: failure, finishedAt };
   }
 
-  /**
-   * A row repeating a contact's current consent value without a date confirms
-   * nothing new: it is dropped so re-running the same file changes nothing
-   * (otherwise the import's later start time would refresh the date).
-   */
-  private async dropUndatedRepeats(projectId: number, type: MergeType, rows: PendingRow[]): Promise<void> {
-    if (type === 'add-only') return;
-    const undated = rows.filter((r) => r.undated);
-    if (undated.length === 0) return;
-    const emails = new Set<string>();
-    const externalIds = new Set<string>();
-    for (const r of undated) {
-      if (r.record.email) emails.add(normalizeEmail(r.record.email));
-      if (r.record.externalId) externalIds.add(r.record.externalId.trim());
-    }
-    const existing = await findContactsByKeys(this.db, projectId, [...emails], [...externalIds]);
-    if (existing.length === 0) return;
-    const byEmail = new Map(existing.filter((c) => c.email).map((c) => [c.email as string, c]));
-    const byExternal = new Map(existing.filter((c) => c.externalId).map((c) => [c.externalId as string, c]));
-    for (const r of undated) {
-      const contact = (r.record.externalId ? byExternal.get(r.record.externalId.trim()) : undefined) ?? (r.record.email ? byEmail.get(normalizeEmail(r.record.email)) : undefined);
-      if (!contact) continue;
-      let value: boolean | null | undefined;
-      try {
-        value = parseConsentValue(r.record.hasTrackingConsent);
-      } catch {
-        continue; // merge rejects it with its reason
+  /** Reads the lines after the header into `writer`, flushing each full batch and the last one. */
+  private async readRows(csv: CsvSource, columns: ResolvedColumn[], startIso: string, writer: ImportWriter, flush: () => Promise<void>): Promise<void> {
+    const width = csv.header?.record.length ?? 0;
+    for await (const item of csv.items) {
+      if (item.kind === 'reject') {
+        writer.addReject(item);
+      } else if (isBlankRow(item.record)) {
+        continue;
+      } else if (item.record.length !== width) {
+        writer.addReject({ line: item.line, reason: `wrong column count: expected ${width}, got ${item.record.length}`, raw: clip(item.raw) });
+      } else {
+        const parsed = rowToRecord(item.record, columns, startIso);
+        writer.addRow(item.line, clip(item.raw), parsed, parsed.hasTrackingConsent !== undefined && parsed.dtTrackingConsent === startIso);
       }
-      if (value !== undefined && value === contact.hasTrackingConsent) {
-        delete r.record.hasTrackingConsent;
-        delete r.record.dtTrackingConsent;
-      }
+      if (writer.full) await flush();
     }
+    await flush();
+  }
+
+  /** The project's imports, newest first; `nextCursor` is the id to pass as `cursor` for the next page. */
+  async list(projectId: number, options: { cursor?: number | undefined; limit: number }): Promise<{ items: Import[]; nextCursor: string | null }> {
+    await this.projects.get(projectId);
+    const rows = await listImports(this.db, projectId, { before: options.cursor, limit: options.limit + 1 });
+    const items = rows.slice(0, options.limit).map(toImport);
+    return { items, nextCursor: rows.length > options.limit ? String(items[items.length - 1]!.id) : null };
   }
 
   async get(projectId: number, importId: number): Promise<Import> {
@@ -289,51 +226,6 @@ export class ImportService {
 
   /** The first `limit` rejected lines, for a report. */
   async rejects(projectId: number, importId: number, limit: number): Promise<ImportReject[]> {
-    const rows = await this.db
-      .selectFrom('import_rejects')
-      .select(['line', 'reason', 'raw'])
-      .where('project_id', '=', projectId)
-      .where('import_id', '=', importId)
-      .orderBy('line')
-      .limit(limit)
-      .execute();
-    return rows;
+    return firstImportRejects(this.db, projectId, importId, limit);
   }
-}
-
-function countColumns(counts: ImportCounts) {
-  return {
-    rows: counts.rows,
-    created: counts.created,
-    updated: counts.updated,
-    unchanged: counts.unchanged,
-    consent_applied: counts.consentApplied,
-    consent_stale: counts.consentStale,
-    rejected: counts.rejected,
-  };
-}
-
-export function toImport(row: ImportRow): Import {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    fileName: row.file_name,
-    type: row.type as MergeType,
-    mapping: JSON.parse(row.mapping) as MappingEntry[],
-    delimiter: row.delimiter,
-    actor: row.actor,
-    status: row.status as ImportStatus,
-    counts: {
-      rows: row.rows,
-      created: row.created,
-      updated: row.updated,
-      unchanged: row.unchanged,
-      consentApplied: row.consent_applied,
-      consentStale: row.consent_stale,
-      rejected: row.rejected,
-    },
-    error: row.error,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
 }

@@ -1,6 +1,9 @@
 import { AppError, badInput, notFound } from '../domain/errors.js';
 import { applyInjection, type InjectionContext, type InjectionRule, validateInjectionRule } from '../domain/injection.js';
+import { injectableContactValues } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
+import type { Change } from './change-notifier.js';
+import { deleteInjectionRule, getInjectionRule, insertInjectionRule, listInjectionRules, updateInjectionRule } from '../store/injection-rules.js';
 
 export type InjectionRuleInput = Omit<InjectionRule, 'id'>;
 
@@ -42,6 +45,20 @@ export class InjectionRuleService {
     /** Read-only connection for the click path (see Store.reader). */
     private readonly reader: Db = db,
   ) {}
+
+  /** Tells other processes about a committed change (set by the context when a change channel exists). */
+  notify: (change: Change) => void = () => undefined;
+
+  /** Drops a project's cached rules (changed on another process); `null`: every project. */
+  forget(projectId: number | null): void {
+    if (projectId === null) this.cache.clear();
+    else this.cache.delete(projectId);
+  }
+
+  private changed(projectId: number): void {
+    this.cache.delete(projectId);
+    this.notify({ kind: 'injection-rules', projectId });
+  }
 
   private validate(input: unknown): InjectionRuleInput {
     const problems = validateInjectionRule(input);
@@ -104,62 +121,46 @@ export class InjectionRuleService {
   async create(projectId: number, input: unknown): Promise<InjectionRule> {
     const rule = this.validate(input);
     const now = this.clock();
-    const row = await this.db
-      .insertInto('injection_rules')
-      .values({ project_id: projectId, name: rule.name, spec: JSON.stringify(rule), created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    this.cache.delete(projectId);
-    return { id: row.id, ...rule };
+    const id = await insertInjectionRule(this.db, projectId, rule, now);
+    this.changed(projectId);
+    return { id, ...rule };
   }
 
   async update(projectId: number, ruleId: number, patch: Record<string, unknown>): Promise<InjectionRule> {
     const current = await this.get(projectId, ruleId);
     const { id: _id, ...rest } = current;
     const rule = this.validate({ ...rest, ...patch });
-    await this.db
-      .updateTable('injection_rules')
-      .set({ name: rule.name, spec: JSON.stringify(rule), updated_at: this.clock() })
-      .where('project_id', '=', projectId)
-      .where('id', '=', ruleId)
-      .execute();
-    this.cache.delete(projectId);
+    await updateInjectionRule(this.db, projectId, ruleId, rule, this.clock());
+    this.changed(projectId);
     return { id: ruleId, ...rule };
   }
 
   async remove(projectId: number, ruleId: number): Promise<void> {
-    const result = await this.db.deleteFrom('injection_rules').where('project_id', '=', projectId).where('id', '=', ruleId).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('InjectionRule', ruleId);
-    this.cache.delete(projectId);
+    if (!(await deleteInjectionRule(this.db, projectId, ruleId))) throw notFound('InjectionRule', ruleId);
+    this.changed(projectId);
   }
 
   async get(projectId: number, ruleId: number): Promise<InjectionRule> {
-    const row = await this.db.selectFrom('injection_rules').select(['id', 'spec']).where('project_id', '=', projectId).where('id', '=', ruleId).executeTakeFirst();
-    if (!row) throw notFound('InjectionRule', ruleId);
-    return { ...(JSON.parse(row.spec) as InjectionRuleInput), id: row.id };
+    const rule = await getInjectionRule(this.db, projectId, ruleId);
+    if (!rule) throw notFound('InjectionRule', ruleId);
+    return rule;
   }
 
   list(projectId: number): Promise<InjectionRule[]> {
-    return this.rulesFrom(this.db, projectId);
-  }
-
-  private async rulesFrom(db: Db, projectId: number): Promise<InjectionRule[]> {
-    const rows = await db.selectFrom('injection_rules').select(['id', 'spec']).where('project_id', '=', projectId).orderBy('id').execute();
-    return rows.map((row) => ({ ...(JSON.parse(row.spec) as InjectionRuleInput), id: row.id }));
+    return listInjectionRules(this.db, projectId);
   }
 
   /** The project's rules for the click path; a change here is seen at once, another process's within 2 s. */
   async cachedRules(projectId: number): Promise<InjectionRule[]> {
     const hit = this.cache.get(projectId);
     if (hit && this.clock() - hit.at < 2000) return hit.rules;
-    const rules = await this.rulesFrom(this.reader, projectId);
+    const rules = await listInjectionRules(this.reader, projectId);
     this.cache.set(projectId, { rules, at: this.clock() });
     return rules;
   }
 
   /** The contact values a rule may inject, read only for an identified click. */
   async contactValues(projectId: number, contactId: number): Promise<{ id: number; email: string | null; fields: Record<string, unknown> } | null> {
-    const row = await this.reader.selectFrom('contacts').select(['id', 'email', 'fields']).where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
-    return row ? { id: row.id, email: row.email, fields: JSON.parse(row.fields) as Record<string, unknown> } : null;
+    return (await injectableContactValues(this.reader, projectId, contactId)) ?? null;
   }
 }

@@ -1,25 +1,33 @@
-import type { Selectable } from 'kysely';
 import type { Db } from '../store/database.js';
-import type { JobTable } from '../store/schema.js';
+import { type Job, claimDueJob, failJob, insertJob, releaseJob, renewLease } from '../store/jobs.js';
 
-export type Job = Selectable<JobTable>;
+export type { Job } from '../store/jobs.js';
 
 /** What a step did: finished the job, or left more work for the next step. */
 export type StepResult = 'done' | 'continue';
 
+/** The lease a step runs under, as its runner's heartbeat keeps it. */
+export interface Lease {
+  /** True once the heartbeat found the lease gone (it lapsed and another runner may hold the job): stop handing work over. */
+  readonly lost: boolean;
+}
+
 export interface JobHandler {
-  /** Runs one bounded step (a batch); the lease covers it. */
-  step(job: Job): Promise<StepResult>;
+  /** Runs one bounded step (a batch); the lease covers it, renewed by a heartbeat while the step runs. */
+  step(job: Job, lease: Lease): Promise<StepResult>;
   /** Called once when the job has failed for good. */
   failed?(job: Job, error: unknown): Promise<void>;
 }
 
 const MAX_ATTEMPTS = 5;
+/** Short, so the job of a crashed runner resumes within seconds; a live runner's heartbeat renews it. */
+const LEASE_MS = 5_000;
 
 /**
  * Durable background jobs in the `jobs` table. A runner claims a due job with
- * a lease (`UPDATE … WHERE lease_until < now`), so after a crash another runner
- * picks it up when the lease lapses, and two processes never run one step twice.
+ * a short lease (`UPDATE … WHERE lease_until < now`) that a heartbeat renews
+ * while the step runs, so after a crash another runner picks the job up within
+ * seconds, and two processes never run one step twice.
  */
 export class JobRunner {
   private timer: NodeJS.Timeout | undefined;
@@ -31,18 +39,16 @@ export class JobRunner {
     private readonly db: Db,
     private readonly clock: () => number,
     private readonly handlers: Record<string, JobHandler>,
-    private readonly options: { pollMs?: number; leaseMs?: number } = {},
+    /** `heartbeatMs` 0 renews nothing (a runner that stalls, in tests); by default a fifth of the lease. */
+    private readonly options: { pollMs?: number; leaseMs?: number; heartbeatMs?: number } = {},
   ) {}
 
   private get leaseMs(): number {
-    return this.options.leaseMs ?? 60_000;
+    return this.options.leaseMs ?? LEASE_MS;
   }
 
   async enqueue(trx: Db, projectId: number, kind: string, refId: number, runAt = this.clock()): Promise<void> {
-    await trx
-      .insertInto('jobs')
-      .values({ project_id: projectId, kind, ref_id: refId, state: 'pending', run_at: runAt, lease_until: 0, attempts: 0, created_at: this.clock() })
-      .execute();
+    await insertJob(trx, projectId, kind, refId, runAt, this.clock());
   }
 
   start(): void {
@@ -86,45 +92,60 @@ export class JobRunner {
   /** Claims one due job and runs one step of it; false when nothing was due. */
   async runOnce(): Promise<boolean> {
     const now = this.clock();
-    const job = await this.db
-      .updateTable('jobs')
-      .set((eb) => ({ lease_until: now + this.leaseMs, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('jobs')
-          .select('id')
-          .where('state', '=', 'pending')
-          .where('run_at', '<=', now)
-          .where('lease_until', '<', now)
-          .orderBy('run_at')
-          .orderBy('id')
-          .limit(1),
-      )
-      .where('lease_until', '<', now)
-      .returningAll()
-      .executeTakeFirst();
+    const job = await claimDueJob(this.db, now, this.leaseMs);
     if (!job) return false;
     const handler = this.handlers[job.kind];
+    const heartbeat = this.heartbeat(job);
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler.step(job);
-      await this.db
-        .updateTable('jobs')
-        .set(result === 'done' ? { state: 'done', lease_until: 0 } : { lease_until: 0, attempts: 0 })
-        .where('project_id', '=', job.project_id)
-        .where('id', '=', job.id)
-        .execute();
+      const result = await handler.step(job, heartbeat.lease);
+      await releaseJob(this.db, await heartbeat.stop(), result === 'done');
     } catch (error) {
+      const held = await heartbeat.stop();
       const message = error instanceof Error ? error.message : String(error);
       const final = job.attempts >= MAX_ATTEMPTS;
-      await this.db
-        .updateTable('jobs')
-        .set({ state: final ? 'failed' : 'pending', lease_until: 0, run_at: this.clock() + 1000 * 2 ** job.attempts, last_error: message })
-        .where('project_id', '=', job.project_id)
-        .where('id', '=', job.id)
-        .execute();
+      await failJob(this.db, held, { final, retryAt: this.clock() + 1000 * 2 ** job.attempts, error: message });
       if (final) await handler?.failed?.(job, error);
     }
     return true;
+  }
+
+  /**
+   * Renews the lease of `job` every `heartbeatMs` until stopped; `stop` resolves with the job as last
+   * renewed (its `lease_until` is what release and fail compare against).
+   */
+  private heartbeat(job: Job): { lease: Lease; stop(): Promise<Job> } {
+    const every = this.options.heartbeatMs ?? Math.floor(this.leaseMs / 5);
+    const lease = { lost: false };
+    let held = job;
+    let stopped = false;
+    let beat: Promise<void> = Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      beat = (async () => {
+        const until = Math.max(this.clock() + this.leaseMs, held.lease_until + 1);
+        try {
+          if (await renewLease(this.db, held, until)) held = { ...held, lease_until: until };
+          else lease.lost = true;
+        } catch {
+          // A failed renewal (database busy or gone) leaves the lease as it was; the next beat tries again.
+        }
+        if (!stopped && !lease.lost) schedule();
+      })();
+    };
+    const schedule = () => {
+      timer = setTimeout(tick, every);
+      timer.unref?.();
+    };
+    if (every > 0) schedule();
+    return {
+      lease,
+      async stop() {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await beat;
+        return held;
+      },
+    };
   }
 }

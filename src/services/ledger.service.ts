@@ -1,5 +1,5 @@
 import { type ChainBreak, chainVerifier } from '../domain/ledger.js';
-import { iterateProjectHistory } from '../store/consent-history.js';
+import { iterateProjectHistory, ledgerHead, ledgerProjectIds } from '../store/consent-history.js';
 import type { Db } from '../store/database.js';
 
 export interface LedgerReport {
@@ -16,14 +16,8 @@ export interface LedgerReport {
  * heads mention, so entries forged under an unknown project are seen too.
  */
 export async function verifyLedgers(db: Db, onProject?: (report: LedgerReport) => void): Promise<LedgerReport[]> {
-  const ids = new Set<number>();
-  for (const table of ['projects', 'ledger_heads', 'consent_history'] as const) {
-    const column = table === 'projects' ? 'id' : 'project_id';
-    const rows = await db.selectFrom(table).select(`${column} as id`).distinct().execute();
-    for (const row of rows) ids.add(row.id);
-  }
   const reports: LedgerReport[] = [];
-  for (const id of [...ids].sort((a, b) => a - b)) {
+  for (const id of await ledgerProjectIds(db)) {
     const report = await verifyProjectLedger(db, id);
     onProject?.(report);
     reports.push(report);
@@ -37,7 +31,7 @@ export async function verifyProjectLedger(db: Db, projectId: number): Promise<Le
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
-      const head = await trx.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', projectId).executeTakeFirst();
+      const head = await ledgerHead(trx, projectId);
       const verifier = chainVerifier(head ?? null);
       let entries = 0;
       let broken: ChainBreak | null = null;

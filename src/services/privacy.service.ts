@@ -1,36 +1,43 @@
-import type { Selectable } from 'kysely';
 import type { Contact } from '../domain/contact.js';
 import { notFound } from '../domain/errors.js';
-import { type ConsentHistoryRow, listContactHistory, lockLedger } from '../store/consent-history.js';
-import { getContact } from '../store/contacts.js';
+import { subjectHash } from '../domain/ledger.js';
+import { appendConsentEntries, type ConsentHistoryRow, ledgerHead, listContactHistory, lockLedger } from '../store/consent-history.js';
+import { suppressSubject } from '../store/erased-subjects.js';
+import { getContact, lockContact } from '../store/contacts.js';
+import { type ContactCampaign, contactCampaigns } from '../store/campaigns.js';
 import type { Db } from '../store/database.js';
-import type { EventTable } from '../store/schema.js';
+import { type ContactDelivery, contactDeliveries } from '../store/deliveries.js';
+import { type ErasureResult, eraseContactRows } from '../store/erasure.js';
+import { type ContactEventRow, contactEventsPage } from '../store/events.js';
+import { type ContactGroup, contactGroups } from '../store/groups.js';
+import { allPages } from '../store/paging.js';
 import type { ConsentService } from './consent.service.js';
 import type { EventWriter } from './event-writer.js';
+import type { ProjectService } from './projects.service.js';
 import type { ScoringService } from './scoring.service.js';
 
 const EVENT_PAGE = 5000;
-
-export type ContactEventRow = Selectable<EventTable> & { link_url: string | null };
 
 /** Everything held about one contact, as rows (SPEC §7, access request). */
 export interface ContactExport {
   contact: Contact;
   consentHistory: ConsentHistoryRow[];
-  deliveries: { sending_id: number; status: string; at: number; message_id: number | null; message_name: string | null; channel: string | null }[];
+  deliveries: ContactDelivery[];
   events: ContactEventRow[];
-  campaigns: { campaign_id: number; campaign_name: string | null; node_id: string; state: string; entered_at: number; updated_at: number }[];
-  groups: { group_id: number; group_name: string | null }[];
+  campaigns: ContactCampaign[];
+  groups: ContactGroup[];
   scores: Record<string, number>;
 }
 
-/** What an erasure removed or blanked. */
-export interface ErasureResult {
-  events: number;
-  deliveries: number;
-  campaignMemberships: number;
-  groupMemberships: number;
-  consentEntries: number;
+/** What an erasure answers (issue 12 item 13): what went, when, and where the ledger keeps the proof. */
+export interface ErasureReceipt {
+  contactId: number;
+  erasedAt: number;
+  removed: ErasureResult;
+  /** The address is on the suppression list: an import or merge brings it back only with `returning`. */
+  suppressed: boolean;
+  /** The erasure's own history entry: its sequence and hash in the project's chain. */
+  ledger: { seq: number; hash: string };
 }
 
 /**
@@ -43,146 +50,63 @@ export interface ErasureResult {
  * their hash, chain links and salted email hash (`subject_hash`): the proof
  * survives without the person; contact id, IP and user agent are blanked and
  * the entry is flagged `erased`, which the chain verifier accepts because
- * those columns enter the hash only through `pii_digest`.
+ * those columns enter the hash only through `pii_digest`. The erasure itself
+ * is appended to the history (action `erased`, the salted email hash, no
+ * contact id) and the salted hash goes on the suppression list, so the next
+ * import or merge of the address does not silently bring the person back.
  */
 export class PrivacyService {
   constructor(
     private readonly db: Db,
+    private readonly clock: () => number,
+    private readonly projects: ProjectService,
     private readonly consent: ConsentService,
     private readonly scoring: ScoringService,
     private readonly events: EventWriter,
   ) {}
 
+  /** Queues the `contact.erased` webhook deliveries in the erasure's transaction (set by the context). */
+  outbox: (trx: Db, projectId: number, contactId: number) => Promise<void> = async () => undefined;
+
   async exportContact(projectId: number, contactId: number): Promise<ContactExport> {
     const contact = await getContact(this.db, projectId, contactId);
     if (!contact) throw notFound('Contact', contactId);
     const consentHistory = await listContactHistory(this.db, projectId, contactId);
-    const deliveries = await this.db
-      .selectFrom('deliveries as d')
-      .leftJoin('sendings as s', (join) => join.onRef('s.project_id', '=', 'd.project_id').onRef('s.id', '=', 'd.sending_id'))
-      .leftJoin('messages as m', (join) => join.onRef('m.project_id', '=', 's.project_id').onRef('m.id', '=', 's.message_id'))
-      .select(['d.sending_id', 'd.status', 'd.at', 'm.id as message_id', 'm.name as message_name', 'm.channel'])
-      .where('d.project_id', '=', projectId)
-      .where('d.contact_id', '=', contactId)
-      .orderBy('d.at')
-      .orderBy('d.sending_id')
-      .execute();
-    const campaigns = await this.db
-      .selectFrom('campaign_contacts as cc')
-      .leftJoin('campaigns as k', (join) => join.onRef('k.project_id', '=', 'cc.project_id').onRef('k.id', '=', 'cc.campaign_id'))
-      .select(['cc.campaign_id', 'k.name as campaign_name', 'cc.node_id', 'cc.state', 'cc.entered_at', 'cc.updated_at'])
-      .where('cc.project_id', '=', projectId)
-      .where('cc.contact_id', '=', contactId)
-      .orderBy('cc.campaign_id')
-      .execute();
-    const groups = await this.db
-      .selectFrom('group_members as gm')
-      .leftJoin('groups as g', (join) => join.onRef('g.project_id', '=', 'gm.project_id').onRef('g.id', '=', 'gm.group_id'))
-      .select(['gm.group_id', 'g.name as group_name'])
-      .where('gm.project_id', '=', projectId)
-      .where('gm.contact_id', '=', contactId)
-      .orderBy('gm.group_id')
-      .execute();
+    const deliveries = await contactDeliveries(this.db, projectId, contactId, { newestFirst: false });
+    const campaigns = await contactCampaigns(this.db, projectId, contactId);
+    const groups = await contactGroups(this.db, projectId, contactId);
     const scores = await this.scoring.scoresFor(projectId, contactId);
     return { contact, consentHistory, deliveries, events: await this.allEvents(projectId, contactId), campaigns, groups, scores };
   }
 
   /** Every identified event of the contact, oldest first, read a page at a time by id. */
-  private async allEvents(projectId: number, contactId: number): Promise<ContactEventRow[]> {
-    const all: ContactEventRow[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await this.db
-        .selectFrom('events as e')
-        .leftJoin('sending_links as l', (join) =>
-          join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'),
-        )
-        .selectAll('e')
-        .select('l.url as link_url')
-        .where('e.project_id', '=', projectId)
-        .where('e.contact_id', '=', contactId)
-        .where('e.id', '>', after)
-        .orderBy('e.id')
-        .limit(EVENT_PAGE)
-        .execute();
-      all.push(...page);
-      if (page.length < EVENT_PAGE) return all;
-      after = page[page.length - 1]!.id;
-    }
+  private allEvents(projectId: number, contactId: number): Promise<ContactEventRow[]> {
+    return allPages((after, size) => contactEventsPage(this.db, projectId, contactId, after, size), (row) => row.id, EVENT_PAGE);
   }
 
-  /** Erases the contact in one transaction; throws ContactNotFound when it does not exist (any more). */
-  async eraseContact(projectId: number, contactId: number): Promise<ErasureResult> {
+  /** Erases the contact in one transaction and says what went; throws ContactNotFound when it does not exist (any more). */
+  async eraseContact(projectId: number, contactId: number, actor = 'api'): Promise<ErasureReceipt> {
+    const project = await this.projects.get(projectId);
     // Hits already acknowledged for this contact reach the table before we delete: fewer stragglers after erasure.
     await this.events.flush();
-    const result = await this.db.transaction().execute(async (trx) => {
+    const receipt = await this.db.transaction().execute(async (trx): Promise<ErasureReceipt> => {
       await lockLedger(trx, projectId);
+      // Before the events are deleted: a batch still recording this contact's hits commits first, or sees no contact.
+      if (!(await lockContact(trx, projectId, contactId))) throw notFound('Contact', contactId);
       const contact = await getContact(trx, projectId, contactId);
-      if (!contact) throw notFound('Contact', contactId);
-      await subtractFromCounters(trx, projectId, contactId);
-      const events = await trx.deleteFrom('events').where('project_id', '=', projectId).where('contact_id', '=', contactId).executeTakeFirst();
-      const deliveries = await trx.deleteFrom('deliveries').where('project_id', '=', projectId).where('contact_id', '=', contactId).executeTakeFirst();
-      const campaigns = await trx.deleteFrom('campaign_contacts').where('project_id', '=', projectId).where('contact_id', '=', contactId).executeTakeFirst();
-      const groups = await trx.deleteFrom('group_members').where('project_id', '=', projectId).where('contact_id', '=', contactId).executeTakeFirst();
-      const entries = await trx
-        .updateTable('consent_history')
-        .set({ contact_id: null, ip: null, user_agent: null, erased: 1 })
-        .where('project_id', '=', projectId)
-        .where('contact_id', '=', contactId)
-        .executeTakeFirst();
-      await trx.deleteFrom('contacts').where('project_id', '=', projectId).where('id', '=', contactId).execute();
-      return {
-        events: Number(events.numDeletedRows),
-        deliveries: Number(deliveries.numDeletedRows),
-        campaignMemberships: Number(campaigns.numDeletedRows),
-        groupMemberships: Number(groups.numDeletedRows),
-        consentEntries: Number(entries.numUpdatedRows),
-      };
+      const hash = subjectHash(project.ledgerSalt, contact?.email ?? null);
+      await this.outbox(trx, projectId, contactId);
+      const removed = await eraseContactRows(trx, projectId, contactId);
+      const erasedAt = this.clock();
+      await appendConsentEntries(trx, projectId, [
+        { contactId: null, subjectHash: hash, action: 'erased', date: erasedAt, recordedAt: erasedAt, source: actor, detail: `erasure of contact ${contactId}` },
+      ]);
+      const head = await ledgerHead(trx, projectId);
+      if (!head) throw new Error(`project ${projectId} has no ledger head`);
+      if (hash !== null) await suppressSubject(trx, projectId, hash, erasedAt, head.seq);
+      return { contactId, erasedAt, removed, suppressed: hash !== null, ledger: { seq: head.seq, hash: head.hash } };
     });
     this.consent.invalidate(projectId, [contactId]);
-    return result;
-  }
-}
-
-/** Takes the contact's opens and clicks out of sending_stats and link_stats, which count events (see EventWriter). */
-async function subtractFromCounters(trx: Db, projectId: number, contactId: number): Promise<void> {
-  const perSending = await trx
-    .selectFrom('events')
-    .select(['sending_id', 'type', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('machine').as('machine')])
-    .where('project_id', '=', projectId)
-    .where('contact_id', '=', contactId)
-    .where('sending_id', 'is not', null)
-    .where('type', 'in', ['open', 'click'])
-    .groupBy(['sending_id', 'type'])
-    .execute();
-  for (const row of perSending) {
-    const n = Number(row.n);
-    const machine = Number(row.machine ?? 0);
-    const [total, flagged] = row.type === 'open' ? (['opens', 'opens_machine'] as const) : (['clicks', 'clicks_machine'] as const);
-    await trx
-      .updateTable('sending_stats')
-      .set((eb) => ({ [total]: eb(total, '-', n), [flagged]: eb(flagged, '-', machine) }))
-      .where('project_id', '=', projectId)
-      .where('sending_id', '=', row.sending_id as number)
-      .execute();
-  }
-  const perLink = await trx
-    .selectFrom('events')
-    .select(['sending_id', 'link_idx', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('machine').as('machine')])
-    .where('project_id', '=', projectId)
-    .where('contact_id', '=', contactId)
-    .where('sending_id', 'is not', null)
-    .where('type', '=', 'click')
-    .groupBy(['sending_id', 'link_idx'])
-    .execute();
-  for (const row of perLink) {
-    await trx
-      .updateTable('link_stats')
-      .set((eb) => ({ clicks: eb('clicks', '-', Number(row.n)), clicks_machine: eb('clicks_machine', '-', Number(row.machine ?? 0)) }))
-      .where('project_id', '=', projectId)
-      .where('sending_id', '=', row.sending_id as number)
-      // EventWriter counts a click without link index under idx 0.
-      .where('idx', '=', row.link_idx ?? 0)
-      .execute();
+    return receipt;
   }
 }

@@ -1,21 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Selectable } from 'kysely';
 import { notFound } from '../domain/errors.js';
 import { GENESIS_HASH } from '../domain/ledger.js';
 import { readScopes, type Role, type Scope } from '../domain/permissions.js';
-import { applySettingsPatch, type ProjectSettings, type ProjectSettingsPatch, readSettings } from '../domain/project-settings.js';
+import { applySettingsPatch, type ProjectSettingsPatch, readSettings } from '../domain/project-settings.js';
 import { appendConsentEntries, createLedgerHead, lockLedger } from '../store/consent-history.js';
+import { type ApiKey, activeKey, insertKey, listKeys, revokeKey, touchKey } from '../store/api-keys.js';
 import type { Db } from '../store/database.js';
-import type { ProjectTable } from '../store/schema.js';
+import type { Change } from './change-notifier.js';
+import { getMeta, insertMetaIfAbsent } from '../store/meta.js';
+import { type Project, getProject, insertProject, listProjects, updateProject } from '../store/projects.js';
 
-export interface Project {
-  id: number;
-  name: string;
-  settings: ProjectSettings;
-  ledgerSalt: string;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { Project } from '../store/projects.js';
 
 /**
  * Who a request acts as: the admin key, a project key (with its scopes) or a
@@ -26,30 +21,13 @@ export type Principal =
   | { kind: 'project'; projectId: number; keyId: number; scopes: Scope[] }
   | { kind: 'user'; userId: number; email: string; role: Role; projectIds: number[] };
 
-export interface ApiKey {
-  id: number;
-  projectId: number;
-  name: string;
-  scopes: Scope[];
-  createdAt: number;
-  lastUsedAt: number | null;
-}
+export type { ApiKey } from '../store/api-keys.js';
 
 // A key's last use is written at most once a minute: authentication stays one read.
 const LAST_USED_EVERY_MS = 60_000;
+const ADMIN_KEY_HASH = 'admin_key_hash';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-function toProject(row: Selectable<ProjectTable>): Project {
-  return {
-    id: row.id,
-    name: row.name,
-    settings: readSettings(row.settings),
-    ledgerSalt: row.ledger_salt,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 /** Whether the principal may reach the project at all: a project key its own, a user the projects they were given, owners and the admin key every one. */
 export function canReach(principal: Principal, projectId: number): boolean {
@@ -70,6 +48,15 @@ export class ProjectService {
     private readonly reader: Db = db,
   ) {}
 
+  /** Tells other processes about a committed change (set by the context when a change channel exists). */
+  notify: (change: Change) => void = () => undefined;
+
+  /** Drops a project's cached settings (changed on another process); `null`: every project. */
+  forget(projectId: number | null): void {
+    if (projectId === null) this.cache.clear();
+    else this.cache.delete(projectId);
+  }
+
   /**
    * Uses the configured admin keys (comma-separated: every one is accepted, so
    * a new key can be rolled out before the old one is removed), or generates
@@ -82,18 +69,13 @@ export class ProjectService {
       this.adminKeyHashes = listed.map(sha256);
       return undefined;
     }
-    const stored = await this.db.selectFrom('meta').select('value').where('key', '=', 'admin_key_hash').executeTakeFirst();
+    const stored = await getMeta(this.db, ADMIN_KEY_HASH);
     if (stored) {
-      this.adminKeyHashes = [Buffer.from(stored.value, 'hex')];
+      this.adminKeyHashes = [Buffer.from(stored, 'hex')];
       return undefined;
     }
     const key = `tga_${randomBytes(24).toString('base64url')}`;
-    const inserted = await this.db
-      .insertInto('meta')
-      .values({ key: 'admin_key_hash', value: sha256(key).toString('hex') })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .returning('key')
-      .executeTakeFirst();
+    const inserted = await insertMetaIfAbsent(this.db, ADMIN_KEY_HASH, sha256(key).toString('hex'));
     // Another process generated one first: use theirs (it printed it).
     if (!inserted) return this.ensureAdminKey(undefined);
     this.adminKeyHashes = [sha256(key)];
@@ -113,17 +95,12 @@ export class ProjectService {
     if (admin) return { kind: 'admin' };
     const match = /^tgk_(\d+)_[A-Za-z0-9_-]+$/.exec(bearer);
     if (!match) return null;
-    const row = await this.db
-      .selectFrom('api_keys')
-      .select(['id', 'project_id', 'key_hash', 'scopes', 'last_used_at'])
-      .where('id', '=', Number(match[1]))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const row = await activeKey(this.db, Number(match[1]));
     const stored = row ? Buffer.from(row.key_hash, 'hex') : undefined;
     if (!row || !stored || stored.length !== hash.length || !timingSafeEqual(stored, hash)) return null;
     const now = this.clock();
     if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_EVERY_MS) {
-      await this.db.updateTable('api_keys').set({ last_used_at: now }).where('project_id', '=', row.project_id).where('id', '=', row.id).execute();
+      await touchKey(this.db, row.project_id, row.id, now);
     }
     return { kind: 'project', projectId: row.project_id, keyId: row.id, scopes: readScopes(row.scopes) };
   }
@@ -132,20 +109,15 @@ export class ProjectService {
     const now = this.clock();
     const settings = readSettings('{}');
     const id = await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('projects')
-        .values({ name, settings: JSON.stringify(settings), ledger_salt: randomBytes(16).toString('hex'), created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await createLedgerHead(trx, row.id, GENESIS_HASH);
-      return row.id;
+      const projectId = await insertProject(trx, { name, settings, ledgerSalt: randomBytes(16).toString('hex') }, now);
+      await createLedgerHead(trx, projectId, GENESIS_HASH);
+      return projectId;
     });
     return this.get(id);
   }
 
   async list(): Promise<Project[]> {
-    const rows = await this.db.selectFrom('projects').selectAll().orderBy('id').execute();
-    return rows.map(toProject);
+    return listProjects(this.db);
   }
 
   get(projectId: number): Promise<Project> {
@@ -160,9 +132,8 @@ export class ProjectService {
   }
 
   private async load(db: Db, projectId: number): Promise<Project> {
-    const row = await db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirst();
-    if (!row) throw notFound('Project', projectId);
-    const project = toProject(row);
+    const project = await getProject(db, projectId);
+    if (!project) throw notFound('Project', projectId);
     this.cache.set(projectId, { project, at: this.clock() });
     return project;
   }
@@ -176,15 +147,11 @@ export class ProjectService {
     const now = this.clock();
     await this.db.transaction().execute(async (trx) => {
       await lockLedger(trx, projectId);
-      const row = await trx.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirst();
-      if (!row) throw notFound('Project', projectId);
-      const before = readSettings(row.settings);
+      const current = await getProject(trx, projectId);
+      if (!current) throw notFound('Project', projectId);
+      const before = current.settings;
       const after = applySettingsPatch(before, patch.settings ?? {});
-      await trx
-        .updateTable('projects')
-        .set({ name: patch.name ?? row.name, settings: JSON.stringify(after), updated_at: now })
-        .where('id', '=', projectId)
-        .execute();
+      await updateProject(trx, projectId, { name: patch.name ?? current.name, settings: after }, now);
       if (!before.tracking.enabled && after.tracking.enabled) {
         await appendConsentEntries(trx, projectId, [
           { contactId: null, subjectHash: null, action: 'module-activation', date: now, recordedAt: now, source: 'module-activation', detail: `mode=${after.tracking.mode};by=${actor}` },
@@ -192,6 +159,7 @@ export class ProjectService {
       }
     });
     this.cache.delete(projectId);
+    this.notify({ kind: 'project', projectId });
     return this.get(projectId);
   }
 
@@ -202,40 +170,25 @@ export class ProjectService {
     const stored = [...new Set(scopes)].join(',');
     // The key embeds its row id so authentication reads one row by primary key.
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('api_keys')
-        .values({ project_id: projectId, name, key_hash: 'pending', scopes: stored, created_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const key = `tgk_${row.id}_${secret}`;
-      await trx.updateTable('api_keys').set({ key_hash: sha256(key).toString('hex') }).where('project_id', '=', projectId).where('id', '=', row.id).execute();
-      return { id: row.id, projectId, key, name, scopes: readScopes(stored), createdAt: now, lastUsedAt: null };
+      const { id, key } = await insertKey(
+        trx,
+        projectId,
+        { name, scopes: stored, secretOf: (keyId) => `tgk_${keyId}_${secret}`, hashOf: (text) => sha256(text).toString('hex') },
+        now,
+      );
+      return { id, projectId, key, name, scopes: readScopes(stored), createdAt: now, lastUsedAt: null };
     });
   }
 
   /** The project's keys that are not revoked, oldest first (never their secret). */
   async listKeys(projectId: number): Promise<ApiKey[]> {
     await this.get(projectId);
-    const rows = await this.db
-      .selectFrom('api_keys')
-      .select(['id', 'project_id', 'name', 'scopes', 'created_at', 'last_used_at'])
-      .where('project_id', '=', projectId)
-      .where('revoked_at', 'is', null)
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name, scopes: readScopes(r.scopes), createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+    return listKeys(this.db, projectId);
   }
 
   /** Revokes a key: the next request made with it is refused (401). */
   async revokeKey(projectId: number, keyId: number): Promise<void> {
-    const result = await this.db
-      .updateTable('api_keys')
-      .set({ revoked_at: this.clock() })
-      .where('project_id', '=', projectId)
-      .where('id', '=', keyId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw notFound('Key', keyId);
+    if (!(await revokeKey(this.db, projectId, keyId, this.clock()))) throw notFound('Key', keyId);
   }
 
   /** Throws 404 unless the principal may reach the project (another project's key sees nothing). */

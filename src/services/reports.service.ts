@@ -1,28 +1,43 @@
-import { sql } from 'kysely';
-import { trackedSql } from '../domain/consent.js';
 import type { Suppression } from '../domain/small-group.js';
 import type { Db } from '../store/database.js';
 import { uniqueRecipients } from '../store/dashboard-stats.js';
+import { contactDeliveries } from '../store/deliveries.js';
+import { recentContactEvents } from '../store/events.js';
+import { pageOf } from '../store/paging.js';
+import { countTrackedRecipientsNow, hourlyTimeline, sendingLinkStats, sendingStats, trackedRecipients, uniqueClickersPerLink } from '../store/sending-report.js';
 import { listedRecipientFigures, sendingSuppression } from '../store/small-group.js';
 import type { Project, ProjectService } from './projects.service.js';
-import type { SendingService } from './sendings.service.js';
+import { type SendingService, type SendingWarning, sendingWarnings } from './sendings.service.js';
 
-const HOUR = 3_600_000;
 const REPORT_CONTACTS = 1000;
 
 const hourText = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
+/** @example legendText(3, 2) // '3 untracked contacts (2 at sending time)' */
+function legendText(now: number, atSending: number): string {
+  const text = `${now} untracked contact${now === 1 ? '' : 's'}`;
+  return now === atSending ? text : `${text} (${atSending} at sending time)`;
+}
+
 export interface SendingReport {
   sendingId: string;
   status: string;
-  recipients: { targeted: number; tracked: number; untracked: number; delivered: number; failed: number };
+  /**
+   * `tracked` / `untracked` as decided when the sending ran; `trackedNow` / `untrackedNow` among those delivered,
+   * as they stand today (a withdrawal after the sending moves a contact from the one to the other).
+   * They reconcile: targeted = trackedNow (the listed contacts) + untrackedNow (the legend) + notDelivered.
+   */
+  recipients: { targeted: number; tracked: number; untracked: number; delivered: number; failed: number; trackedNow: number; untrackedNow: number; notDelivered: number; lost: number };
+  /** A sending that lost messages to a crash ends `sent` all the same (SPEC §10) and says so here. */
+  warnings: SendingWarning[];
   opens: { total: number; unique: number; machine: number; human: number };
   clicks: { total: number; unique: number; machine: number; human: number };
   links: { url: string; total: number; unique: number; machine: number }[];
   timeline: { at: string; opens: number; clicks: number }[];
   contacts: ReportContact[];
   contactsTruncated: boolean;
-  legend: { untrackedContacts: number; text: string };
+  /** The untracked recipients today (what the contact list leaves out), and at sending time. */
+  legend: { untrackedContacts: number; untrackedAtSending: number; text: string };
   /** Events of identified (tracked) recipients vs anonymous ones; they add up to the totals. */
   tracking: { opens: { tracked: number; anonymous: number }; clicks: { tracked: number; anonymous: number } };
   /** Present when small-group protection withholds the anonymous part: every figure then counts the listed contacts only. */
@@ -52,7 +67,7 @@ export class ReportService {
     const project = await this.projects.get(projectId);
     const sending = await this.sendings.get(projectId, sendingId);
     const scope = { project_id: projectId, sending_id: sendingId };
-    const stats = await this.db.selectFrom('sending_stats').selectAll().where('project_id', '=', projectId).where('sending_id', '=', sendingId).executeTakeFirst();
+    const stats = await sendingStats(this.db, projectId, sendingId);
     // An identified event has a contact id and no nonce, an anonymous one the reverse: the two distinct counts add up.
     const uniques = await uniqueRecipients(this.db, scope.project_id, [scope.sending_id]);
     const uniqueOf = (type: string) => uniques.find((u) => u.type === type)?.unique ?? 0;
@@ -60,56 +75,42 @@ export class ReportService {
       const u = uniques.find((x) => x.type === type);
       return { tracked: (u?.events ?? 0) - (u?.anonymous ?? 0), anonymous: u?.anonymous ?? 0 };
     };
-    const links = await this.db
-      .selectFrom('sending_links as l')
-      .leftJoin('link_stats as s', (join) => join.onRef('s.project_id', '=', 'l.project_id').onRef('s.sending_id', '=', 'l.sending_id').onRef('s.idx', '=', 'l.idx'))
-      .select(['l.idx', 'l.url', 's.clicks', 's.clicks_machine'])
-      .where('l.project_id', '=', projectId)
-      .where('l.sending_id', '=', sendingId)
-      .orderBy('l.idx')
-      .execute();
-    const linkUniques = await this.db
-      .selectFrom('events')
-      .select(['link_idx', sql<number>`COUNT(DISTINCT contact_id) + COUNT(DISTINCT nonce)`.as('unique')])
-      .where('project_id', '=', projectId)
-      .where('sending_id', '=', sendingId)
-      .where('type', '=', 'click')
-      .groupBy('link_idx')
-      .execute();
-    const bucket = sql<number>`(at / ${sql.lit(HOUR)})`;
-    const timeline = await this.db
-      .selectFrom('events')
-      .select([
-        bucket.as('bucket'),
-        sql<number>`SUM(CASE WHEN type = 'open' THEN 1 ELSE 0 END)`.as('opens'),
-        sql<number>`SUM(CASE WHEN type = 'click' THEN 1 ELSE 0 END)`.as('clicks'),
-      ])
-      .where('project_id', '=', projectId)
-      .where('sending_id', '=', sendingId)
-      .where('type', 'in', ['open', 'click'])
-      .groupBy(bucket)
-      .orderBy(bucket)
-      .execute();
+    const links = await sendingLinkStats(this.db, projectId, sendingId);
+    const linkUniques = await uniqueClickersPerLink(this.db, projectId, sendingId);
+    const timeline = await hourlyTimeline(this.db, projectId, sendingId);
     const contacts = await this.trackedContacts(project, sendingId, { limit: REPORT_CONTACTS });
+    const trackedNow = await countTrackedRecipientsNow(this.db, projectId, sendingId, project.settings.tracking);
+    const untrackedNow = Math.max(0, sending.delivered - trackedNow);
     const opens = { total: stats?.opens ?? 0, machine: stats?.opens_machine ?? 0 };
     const clicks = { total: stats?.clicks ?? 0, machine: stats?.clicks_machine ?? 0 };
     const report: SendingReport = {
       sendingId: String(sending.id),
       status: sending.status,
-      recipients: { targeted: sending.targeted, tracked: sending.tracked, untracked: sending.untracked, delivered: sending.delivered, failed: sending.failed },
+      recipients: {
+        targeted: sending.targeted,
+        tracked: sending.tracked,
+        untracked: sending.untracked,
+        delivered: sending.delivered,
+        failed: sending.failed,
+        trackedNow,
+        untrackedNow,
+        notDelivered: Math.max(0, sending.targeted - sending.delivered),
+        lost: sending.lost,
+      },
+      warnings: sendingWarnings(sending),
       opens: { ...opens, unique: uniqueOf('open'), human: opens.total - opens.machine },
       clicks: { ...clicks, unique: uniqueOf('click'), human: clicks.total - clicks.machine },
       links: links.map((l) => ({
         url: l.url,
         total: Number(l.clicks ?? 0),
-        unique: Number(linkUniques.find((u) => u.link_idx === l.idx)?.unique ?? 0),
+        unique: linkUniques.get(l.idx) ?? 0,
         machine: Number(l.clicks_machine ?? 0),
       })),
-      timeline: timeline.map((t) => ({ at: hourText(Number(t.bucket) * HOUR), opens: Number(t.opens), clicks: Number(t.clicks) })),
+      timeline: timeline.map((t) => ({ at: hourText(t.at), opens: t.opens, clicks: t.clicks })),
       contacts: contacts.items,
       contactsTruncated: contacts.nextCursor !== null,
       tracking: { opens: splitOf('open'), clicks: splitOf('click') },
-      legend: { untrackedContacts: sending.untracked, text: `${sending.untracked} untracked contact${sending.untracked === 1 ? '' : 's'}` },
+      legend: { untrackedContacts: untrackedNow, untrackedAtSending: sending.untracked, text: legendText(untrackedNow, sending.untracked) },
     };
     const suppressed = await this.smallGroup(project, sending);
     return suppressed ? this.withoutAnonymousPart(report, project, sendingId, links, suppressed) : report;
@@ -150,64 +151,20 @@ export class ReportService {
 
   /** Tracked recipients only, and only while they are still tracked (rule 6): an untracked contact is never listed. */
   private async trackedContacts(project: Project, sendingId: number, page: { cursor?: number | undefined; limit: number }): Promise<{ items: ReportContact[]; nextCursor: string | null }> {
-    const projectId = project.id;
-    let query = this.db
-      .selectFrom('deliveries as d')
-      .innerJoin('contacts as c', (join) => join.onRef('c.project_id', '=', 'd.project_id').onRef('c.id', '=', 'd.contact_id'))
-      .leftJoin(
-        (eb) =>
-          eb
-            .selectFrom('events')
-            .select([
-              'contact_id',
-              sql<number>`SUM(CASE WHEN type = 'open' THEN 1 ELSE 0 END)`.as('opens'),
-              sql<number>`SUM(CASE WHEN type = 'click' THEN 1 ELSE 0 END)`.as('clicks'),
-            ])
-            .where('project_id', '=', projectId)
-            .where('sending_id', '=', sendingId)
-            .where('contact_id', 'is not', null)
-            .groupBy('contact_id')
-            .as('e'),
-        (join) => join.onRef('e.contact_id', '=', 'd.contact_id'),
-      )
-      .select(['c.id', 'c.email', 'e.opens', 'e.clicks'])
-      .where('d.project_id', '=', projectId)
-      .where('d.sending_id', '=', sendingId)
-      .where(trackedSql(project.settings.tracking, 'c.has_tracking_consent'));
-    if (page.cursor !== undefined) query = query.where('c.id', '>', page.cursor);
-    const rows = await query.orderBy('c.id').limit(page.limit + 1).execute();
-    const items = rows.slice(0, page.limit).map((c) => ({ contactId: String(c.id), email: c.email, opens: Number(c.opens ?? 0), clicks: Number(c.clicks ?? 0) }));
-    return { items, nextCursor: rows.length > page.limit ? (items.at(-1)?.contactId ?? null) : null };
+    const rows = await trackedRecipients(this.db, project.id, sendingId, project.settings.tracking, page);
+    const { items, nextCursor } = pageOf(rows, page.limit, (r) => r.id);
+    return { items: items.map((c) => ({ contactId: String(c.id), email: c.email, opens: c.opens, clicks: c.clicks })), nextCursor };
   }
 
   /** The sendings and events linked to a tracked contact, newest first, for the contact card. */
   async contactActivity(projectId: number, contactId: number) {
-    const sendings = await this.db
-      .selectFrom('deliveries as d')
-      .innerJoin('sendings as s', (join) => join.onRef('s.project_id', '=', 'd.project_id').onRef('s.id', '=', 'd.sending_id'))
-      .innerJoin('messages as m', (join) => join.onRef('m.project_id', '=', 's.project_id').onRef('m.id', '=', 's.message_id'))
-      .select(['d.sending_id', 'd.status', 'd.at', 'm.id as message_id', 'm.name', 'm.channel'])
-      .where('d.project_id', '=', projectId)
-      .where('d.contact_id', '=', contactId)
-      .orderBy('d.at', 'desc')
-      .limit(200)
-      .execute();
-    const events = await this.db
-      .selectFrom('events as e')
-      .leftJoin('sending_links as l', (join) =>
-        join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'),
-      )
-      .select(['e.id', 'e.type', 'e.sending_id', 'e.message_id', 'e.name', 'e.url', 'e.form_id', 'e.at', 'e.machine', 'e.device', 'l.url as link_url'])
-      .where('e.project_id', '=', projectId)
-      .where('e.contact_id', '=', contactId)
-      .orderBy('e.at', 'desc')
-      .limit(200)
-      .execute();
+    const sendings = await contactDeliveries(this.db, projectId, contactId, { newestFirst: true, limit: 200 });
+    const events = await recentContactEvents(this.db, projectId, contactId, 200);
     return {
       sendings: sendings.map((s) => ({
         sendingId: String(s.sending_id),
         messageId: String(s.message_id),
-        messageName: s.name,
+        messageName: s.message_name,
         channel: s.channel,
         status: s.status,
         at: new Date(s.at).toISOString(),

@@ -1,19 +1,22 @@
-import type { Selectable } from 'kysely';
 import { referencedScoreModels, type ScoreRule, type SqlDialect, validateScoreRules } from '../domain/criteria.js';
 import { compileScore } from '../domain/criteria-sql.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Db } from '../store/database.js';
-import type { ScoreModelTable } from '../store/schema.js';
+import { listGroups } from '../store/groups.js';
+import {
+  type ScoreModel,
+  contactScores,
+  contactsPerScore,
+  deleteScoreModel,
+  getScoreModel,
+  insertScoreModel,
+  listScoreModels,
+  scoreRulesOf,
+  updateScoreModel,
+} from '../store/score-models.js';
 import type { ProjectService } from './projects.service.js';
 
-export interface ScoreModel {
-  id: number;
-  projectId: number;
-  name: string;
-  rules: ScoreRule[];
-  createdAt: number;
-  updatedAt: number;
-}
+export type { ScoreModel } from '../store/score-models.js';
 
 export interface ScoreDistribution {
   modelId: string;
@@ -28,10 +31,6 @@ export interface ScoreDistribution {
 export interface ScoreModelInput {
   name: string;
   rules: unknown;
-}
-
-function toModel(row: Selectable<ScoreModelTable>): ScoreModel {
-  return { id: row.id, projectId: row.project_id, name: row.name, rules: JSON.parse(row.rules) as ScoreRule[], createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 function parseRules(rules: unknown): ScoreRule[] {
@@ -58,31 +57,25 @@ export class ScoringService {
   async create(projectId: number, input: ScoreModelInput): Promise<ScoreModel> {
     const rules = parseRules(input.rules);
     const now = this.clock();
-    const row = await this.db
-      .insertInto('score_models')
-      .values({ project_id: projectId, name: input.name, rules: JSON.stringify(rules), created_at: now, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toModel(row);
+    return insertScoreModel(this.db, projectId, { name: input.name, rules }, now);
   }
 
   async list(projectId: number): Promise<ScoreModel[]> {
-    const rows = await this.db.selectFrom('score_models').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
-    return rows.map(toModel);
+    return listScoreModels(this.db, projectId);
   }
 
   async get(projectId: number, modelId: number): Promise<ScoreModel> {
-    const row = await this.db.selectFrom('score_models').selectAll().where('project_id', '=', projectId).where('id', '=', modelId).executeTakeFirst();
-    if (!row) throw notFound('ScoreModel', modelId);
-    return toModel(row);
+    const model = await getScoreModel(this.db, projectId, modelId);
+    if (!model) throw notFound('ScoreModel', modelId);
+    return model;
   }
 
   async update(projectId: number, modelId: number, patch: Partial<ScoreModelInput>): Promise<ScoreModel> {
     await this.get(projectId, modelId);
-    const changes: { name?: string; rules?: string; updated_at: number } = { updated_at: this.clock() };
+    const changes: { name?: string; rules?: ScoreRule[] } = {};
     if (patch.name !== undefined) changes.name = patch.name;
-    if (patch.rules !== undefined) changes.rules = JSON.stringify(parseRules(patch.rules));
-    await this.db.updateTable('score_models').set(changes).where('project_id', '=', projectId).where('id', '=', modelId).execute();
+    if (patch.rules !== undefined) changes.rules = parseRules(patch.rules);
+    await updateScoreModel(this.db, projectId, modelId, changes, this.clock());
     return this.get(projectId, modelId);
   }
 
@@ -96,13 +89,7 @@ export class ScoringService {
     const project = await this.projects.get(projectId);
     const options = { projectId, settings: project.settings.tracking, now: this.clock(), dialect: this.dialect, scoreModels: new Map([[String(modelId), model.rules]]) };
     const score = compileScore(model.rules, options);
-    const rows = await this.db
-      .selectFrom(this.db.selectFrom('contacts as c').select(score.as('score')).where('c.project_id', '=', projectId).as('s'))
-      .select(['s.score', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('s.score')
-      .orderBy('s.score')
-      .execute();
-    const counts = rows.map((r) => ({ score: Number(r.score), n: Number(r.n) }));
+    const counts = await contactsPerScore(this.db, projectId, score);
     const contacts = counts.reduce((sum, c) => sum + c.n, 0);
     if (counts.length === 0) return { modelId: String(modelId), contacts: 0, min: 0, max: 0, mean: 0, buckets: [] };
     const min = counts[0]!.score;
@@ -118,19 +105,15 @@ export class ScoringService {
   /** Refuses to delete a model that a group's criteria still use. */
   async delete(projectId: number, modelId: number): Promise<void> {
     await this.get(projectId, modelId);
-    const groups = await this.db.selectFrom('groups').select(['id', 'criteria']).where('project_id', '=', projectId).execute();
-    const user = groups.find((g) => referencedScoreModels(JSON.parse(g.criteria)).includes(String(modelId)));
+    const groups = await listGroups(this.db, projectId);
+    const user = groups.find((g) => referencedScoreModels(g.criteria).includes(String(modelId)));
     if (user) throw new AppError('ScoreModelInUse', `score model ${modelId} is used by group ${user.id}`);
-    await this.db.deleteFrom('score_models').where('project_id', '=', projectId).where('id', '=', modelId).execute();
+    await deleteScoreModel(this.db, projectId, modelId);
   }
 
   /** The rules of the given models (all the project's when `ids` is omitted), keyed by model id as text. */
   async rulesFor(projectId: number, ids?: readonly string[]): Promise<Map<string, ScoreRule[]>> {
-    if (ids !== undefined && ids.length === 0) return new Map();
-    let query = this.db.selectFrom('score_models').select(['id', 'rules']).where('project_id', '=', projectId);
-    if (ids !== undefined) query = query.where('id', 'in', ids.map(Number));
-    const rows = await query.execute();
-    return new Map(rows.map((r) => [String(r.id), JSON.parse(r.rules) as ScoreRule[]]));
+    return scoreRulesOf(this.db, projectId, ids);
   }
 
   /**
@@ -141,15 +124,8 @@ export class ScoringService {
     const project = await this.projects.get(projectId);
     const models = await this.rulesFor(projectId);
     const options = { projectId, settings: project.settings.tracking, now: this.clock(), dialect: this.dialect, scoreModels: models };
-    const row = await this.db
-      .selectFrom('contacts as c')
-      .select('c.id')
-      .select([...models].map(([id, rules]) => compileScore(rules, options).as(`m${id}`)))
-      .where('c.project_id', '=', projectId)
-      .where('c.id', '=', contactId)
-      .executeTakeFirst();
-    if (!row) throw notFound('Contact', contactId);
-    const values = row as Record<string, unknown>;
-    return Object.fromEntries([...models.keys()].map((id) => [id, Number(values[`m${id}`])]));
+    const scores = await contactScores(this.db, projectId, contactId, new Map([...models].map(([id, rules]) => [id, compileScore(rules, options)])));
+    if (!scores) throw notFound('Contact', contactId);
+    return scores;
   }
 }

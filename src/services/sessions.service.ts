@@ -1,7 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
+import { hmac } from '../domain/hmac.js';
 import type { Role } from '../domain/permissions.js';
 import type { Db } from '../store/database.js';
+import { deleteSession, deleteUserSessions, insertSession, sessionWithUser, touchSession } from '../store/users.js';
 import type { Language, UserService } from './users.service.js';
 
 export interface SessionOptions {
@@ -80,27 +82,22 @@ export class SessionService {
     }
     this.failures.clear(emailKey);
     const sessionId = randomBytes(32).toString('base64url');
-    await this.db.insertInto('sessions').values({ id_hash: sha256(sessionId), user_id: user.id, created_at: now, last_seen_at: now }).execute();
+    await insertSession(this.db, sha256(sessionId), user.id, now);
     return { sessionId, user: { userId: user.id, email: user.email, name: user.name, role: user.role, language: user.language, projectIds: user.projectIds } };
   }
 
   /** The session's user, or null when the id is unknown, signed out or expired (an expired session is deleted). */
   async resolve(sessionId: string): Promise<SessionUser | null> {
     const idHash = sha256(sessionId);
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['sessions.created_at', 'sessions.last_seen_at', 'users.id', 'users.email', 'users.name', 'users.role', 'users.language'])
-      .where('sessions.id_hash', '=', idHash)
-      .executeTakeFirst();
+    const row = await sessionWithUser(this.db, idHash);
     if (!row) return null;
     const now = this.clock();
     if (now - row.last_seen_at > this.options.idleMs || now - row.created_at > this.options.absoluteMs) {
-      await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+      await deleteSession(this.db, idHash);
       return null;
     }
     if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
-      await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+      await touchSession(this.db, idHash, now);
     }
     return {
       userId: row.id,
@@ -114,19 +111,17 @@ export class SessionService {
 
   /** Ends the session on the server: its cookie no longer works anywhere. */
   async signOut(sessionId: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('id_hash', '=', sha256(sessionId)).execute();
+    await deleteSession(this.db, sha256(sessionId));
   }
 
   /** Ends every session of a user but the given one (after a password change). */
   async endOtherSessions(userId: number, keep: string | undefined): Promise<void> {
-    let query = this.db.deleteFrom('sessions').where('user_id', '=', userId);
-    if (keep) query = query.where('id_hash', '!=', sha256(keep));
-    await query.execute();
+    await deleteUserSessions(this.db, userId, keep === undefined || keep === '' ? undefined : sha256(keep));
   }
 
   /** The CSRF token of a session: bound to it, the same for its whole life, unknown to anyone without the server secret. */
   csrfToken(sessionId: string): string {
-    return createHmac('sha256', this.secret).update(`csrf:${sessionId}`).digest('base64url');
+    return hmac(this.secret, `csrf:${sessionId}`, 32).toString('base64url');
   }
 
   checkCsrf(sessionId: string, token: string | undefined): boolean {

@@ -1,26 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
-import type { Selectable } from 'kysely';
 import { AppError, badInput, notFound } from '../domain/errors.js';
 import type { Role } from '../domain/permissions.js';
 import type { Db } from '../store/database.js';
-import type { UserTable } from '../store/schema.js';
+import {
+  type Language,
+  type User,
+  deleteUser,
+  existingProjectIds,
+  hasAnotherOwner,
+  hasAnyUser,
+  insertUser,
+  listUsers,
+  setUserProjects,
+  toUser,
+  updateUser,
+  userIdByEmail,
+  userProjectIds,
+  userRowByEmail,
+  userRowById,
+} from '../store/users.js';
 
-export const LANGUAGES = ['en', 'fr'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-export interface User {
-  id: number;
-  email: string;
-  name: string | null;
-  role: Role;
-  language: Language | null;
-  /** The projects the user was given; an owner reaches every project whatever this says. */
-  projectIds: number[];
-  hasPassword: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
+export { LANGUAGES } from '../store/users.js';
+export type { Language, User } from '../store/users.js';
 
 export interface UserInput {
   email: string;
@@ -56,20 +58,17 @@ export class UserService {
   ) {}
 
   async list(): Promise<User[]> {
-    const rows = await this.db.selectFrom('users').selectAll().orderBy('id').execute();
-    const memberships = await this.db.selectFrom('user_projects').select(['user_id', 'project_id']).orderBy('project_id').execute();
-    return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.project_id)));
+    return listUsers(this.db);
   }
 
   async get(userId: number): Promise<User> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    const row = await userRowById(this.db, userId);
     if (!row) throw notFound('User', userId);
     return toUser(row, await this.projectIdsOf(userId));
   }
 
   async projectIdsOf(userId: number): Promise<number[]> {
-    const rows = await this.db.selectFrom('user_projects').select('project_id').where('user_id', '=', userId).orderBy('project_id').execute();
-    return rows.map((r) => r.project_id);
+    return userProjectIds(this.db, userId);
   }
 
   async create(input: UserInput): Promise<User> {
@@ -78,15 +77,10 @@ export class UserService {
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
     const now = this.clock();
     const id = await this.db.transaction().execute(async (trx) => {
-      const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-      if (taken) throw new AppError('UserExists', `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
-      const row = await trx
-        .insertInto('users')
-        .values({ email, name: input.name ?? null, password_hash: passwordHash, role: input.role, language: input.language ?? null, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await setProjects(trx, row.id, input.projectIds);
-      return row.id;
+      await assertEmailFree(trx, email);
+      const userId = await insertUser(trx, { email, name: input.name ?? null, passwordHash, role: input.role, language: input.language ?? null }, now);
+      await setUserProjects(trx, userId, input.projectIds);
+      return userId;
     });
     return this.get(id);
   }
@@ -96,26 +90,23 @@ export class UserService {
     if (patch.projectIds) await this.assertProjectsExist(patch.projectIds);
     const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+      const row = await userRowById(trx, userId);
       if (!row) throw notFound('User', userId);
-      if (email !== undefined && email !== row.email) {
-        const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-        if (taken) throw new AppError('UserExists', `A user with this email already exists (user ${taken.id})`, [{ field: 'email', reason: 'already taken' }]);
-      }
+      if (email !== undefined && email !== row.email) await assertEmailFree(trx, email);
       if (row.role === 'owner' && patch.role !== undefined && patch.role !== 'owner') await assertAnotherOwner(trx, userId);
-      await trx
-        .updateTable('users')
-        .set({
+      await updateUser(
+        trx,
+        userId,
+        {
           ...(email !== undefined ? { email } : {}),
           ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
+          ...(passwordHash !== undefined ? { passwordHash } : {}),
           ...(patch.role !== undefined ? { role: patch.role } : {}),
           ...(patch.language !== undefined ? { language: patch.language } : {}),
-          updated_at: this.clock(),
-        })
-        .where('id', '=', userId)
-        .execute();
-      if (patch.projectIds) await setProjects(trx, userId, patch.projectIds);
+        },
+        this.clock(),
+      );
+      if (patch.projectIds) await setUserProjects(trx, userId, patch.projectIds);
     });
     return this.get(userId);
   }
@@ -123,19 +114,17 @@ export class UserService {
   /** Removes the user, their project memberships and every session they had. The last owner cannot be removed. */
   async remove(userId: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', userId).executeTakeFirst();
+      const row = await userRowById(trx, userId);
       if (!row) throw notFound('User', userId);
       if (row.role === 'owner') await assertAnotherOwner(trx, userId);
-      await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-      await trx.deleteFrom('user_projects').where('user_id', '=', userId).execute();
-      await trx.deleteFrom('users').where('id', '=', userId).execute();
+      await deleteUser(trx, userId);
     });
   }
 
   /** The user whose email and password these are, or null; unknown emails cost as much time as wrong passwords. */
   async verifyCredentials(email: string, password: string): Promise<User | null> {
     const normalized = email.trim().toLowerCase();
-    const row = await this.db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
+    const row = await userRowByEmail(this.db, normalized);
     this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
     const stored = row?.password_hash ?? (await this.decoy);
     const ok = await verify(stored, password).catch(() => false);
@@ -144,7 +133,7 @@ export class UserService {
   }
 
   async checkPassword(userId: number, password: string): Promise<boolean> {
-    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+    const row = await userRowById(this.db, userId);
     if (!row?.password_hash) return false;
     return verify(row.password_hash, password).catch(() => false);
   }
@@ -159,7 +148,7 @@ export class UserService {
   async ensureOwner(configured: { email?: string; password?: string }): Promise<{ email: string; password: string } | undefined> {
     if (configured.email && configured.password) {
       const email = normalizeUserEmail(configured.email);
-      const existing = await this.db.selectFrom('users').select(['id', 'role', 'password_hash']).where('email', '=', email).executeTakeFirst();
+      const existing = await userRowByEmail(this.db, email);
       if (!existing) {
         await this.createIgnoringRace({ email, password: configured.password });
         return undefined;
@@ -170,8 +159,7 @@ export class UserService {
       }
       return undefined;
     }
-    const any = await this.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-    if (any) return undefined;
+    if (await hasAnyUser(this.db)) return undefined;
     const password = randomBytes(12).toString('base64url');
     const created = await this.createIgnoringRace({ email: 'admin@localhost', password });
     return created ? { email: 'admin@localhost', password } : undefined;
@@ -184,42 +172,25 @@ export class UserService {
       return true;
     } catch (error) {
       if (error instanceof AppError && error.code === 'UserExists') return false;
-      const taken = await this.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
-      if (taken) return false;
+      if ((await userIdByEmail(this.db, input.email)) !== undefined) return false;
       throw error;
     }
   }
 
   private async assertProjectsExist(projectIds: number[]): Promise<void> {
     if (projectIds.length === 0) return;
-    const rows = await this.db.selectFrom('projects').select('id').where('id', 'in', projectIds).execute();
-    const found = new Set(rows.map((r) => r.id));
+    const found = await existingProjectIds(this.db, projectIds);
     const index = projectIds.findIndex((id) => !found.has(id));
     if (index >= 0) throw badInput(`projects.${index}`, `project ${projectIds[index]} does not exist`);
   }
 }
 
-async function setProjects(db: Db, userId: number, projectIds: number[]): Promise<void> {
-  await db.deleteFrom('user_projects').where('user_id', '=', userId).execute();
-  const unique = [...new Set(projectIds)];
-  if (unique.length > 0) await db.insertInto('user_projects').values(unique.map((project_id) => ({ project_id, user_id: userId }))).execute();
-}
-
 async function assertAnotherOwner(db: Db, userId: number): Promise<void> {
-  const other = await db.selectFrom('users').select('id').where('role', '=', 'owner').where('id', '!=', userId).limit(1).executeTakeFirst();
-  if (!other) throw new AppError('LastOwner', 'The last owner cannot be removed or given another role: make another user owner first');
+  if (!(await hasAnotherOwner(db, userId))) throw new AppError('LastOwner', 'The last owner cannot be removed or given another role: make another user owner first');
 }
 
-function toUser(row: Selectable<UserTable>, projectIds: number[]): User {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    role: row.role as Role,
-    language: (row.language as Language | null) ?? null,
-    projectIds,
-    hasPassword: row.password_hash !== null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+
+async function assertEmailFree(db: Db, email: string): Promise<void> {
+  const taken = await userIdByEmail(db, email);
+  if (taken !== undefined) throw new AppError('UserExists', `A user with this email already exists (user ${taken})`, [{ field: 'email', reason: 'already taken' }]);
 }

@@ -1,5 +1,6 @@
 import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Campaign, CampaignContactState, CampaignSpec, CampaignStatus } from '../domain/campaign.js';
+import { idList } from './id-list.js';
 import type { Db } from './database.js';
 import type { CampaignTable } from './schema.js';
 
@@ -118,12 +119,17 @@ export async function enterCampaign(db: Db, campaign: Campaign, filter: Expressi
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
+/** Puts the given contacts of the project at the start node (see {@link enterCampaign}). */
+export function enterCampaignContacts(db: Db, campaign: Campaign, contactIds: readonly number[], now: number): Promise<number> {
+  return enterCampaign(db, campaign, sql<SqlBool>`c.id IN ${idList(db, contactIds)}`, now);
+}
+
 /** How many contacts are in each state, and how many reached each node. */
 export async function campaignCounts(
   db: Db,
   projectId: number,
   campaignId: number,
-): Promise<{ states: Map<CampaignContactState, number>; nodes: { nodeId: string; reached: number }[] }> {
+): Promise<{ states: Map<CampaignContactState, number>; nodes: { nodeId: string; reached: number }[]; leftUntrackedAt: Map<string, number> }> {
   const states = await db
     .selectFrom('campaign_contacts')
     .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
@@ -132,9 +138,19 @@ export async function campaignCounts(
     .groupBy('state')
     .execute();
   const nodes = await db.selectFrom('campaign_nodes').select(['node_id', 'reached']).where('project_id', '=', projectId).where('campaign_id', '=', campaignId).execute();
+  // A contact who leaves untracked stays on the condition node that let them go.
+  const left = await db
+    .selectFrom('campaign_contacts')
+    .select(['node_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('project_id', '=', projectId)
+    .where('campaign_id', '=', campaignId)
+    .where('state', '=', 'left_untracked')
+    .groupBy('node_id')
+    .execute();
   return {
     states: new Map(states.map((s) => [s.state as CampaignContactState, Number(s.n)])),
     nodes: nodes.map((n) => ({ nodeId: n.node_id, reached: Number(n.reached) })),
+    leftUntrackedAt: new Map(left.map((l) => [l.node_id, Number(l.n)])),
   };
 }
 
@@ -292,5 +308,26 @@ export async function linkCampaignSend(db: Db, projectId: number, batchId: numbe
     .where('project_id', '=', projectId)
     .where('id', '=', batchId)
     .where('sending_id', 'is', null)
+    .execute();
+}
+
+export interface ContactCampaign {
+  campaign_id: number;
+  campaign_name: string | null;
+  node_id: string;
+  state: string;
+  entered_at: number;
+  updated_at: number;
+}
+
+/** A contact's place in every campaign it is in, for the contact's data export. */
+export function contactCampaigns(db: Db, projectId: number, contactId: number): Promise<ContactCampaign[]> {
+  return db
+    .selectFrom('campaign_contacts as cc')
+    .leftJoin('campaigns as k', (join) => join.onRef('k.project_id', '=', 'cc.project_id').onRef('k.id', '=', 'cc.campaign_id'))
+    .select(['cc.campaign_id', 'k.name as campaign_name', 'cc.node_id', 'cc.state', 'cc.entered_at', 'cc.updated_at'])
+    .where('cc.project_id', '=', projectId)
+    .where('cc.contact_id', '=', contactId)
+    .orderBy('cc.campaign_id')
     .execute();
 }

@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely';
-import { entryHash, piiDigest, type StoredLedgerEntry } from '../domain/ledger.js';
+import { entryHash, GENESIS_HASH, piiDigest, type StoredLedgerEntry } from '../domain/ledger.js';
 import { bulkInsert } from './bulk.js';
 import type { Db } from './database.js';
+import { keysetPages } from './paging.js';
 import type { ConsentHistoryTable } from './schema.js';
 
 /** One consent change to append to a project's hash-chained history. */
@@ -23,7 +24,9 @@ export type ConsentHistoryRow = Selectable<ConsentHistoryTable>;
 /**
  * Takes the project's ledger lock for the rest of the transaction: an UPDATE
  * on its head row, a row lock on PostgreSQL and the write lock on SQLite.
- * Call it first in any transaction that appends to the history.
+ * Call it first in any transaction that appends to the history, changes a
+ * project's settings or erases a contact: tracking batches read consent under
+ * this lock (see consentLocks), which is what keeps consent exact across processes.
  */
 export async function lockLedger(trx: Db, projectId: number): Promise<void> {
   await trx.updateTable('ledger_heads').set((eb) => ({ seq: eb.ref('seq') })).where('project_id', '=', projectId).execute();
@@ -134,19 +137,43 @@ export function toStoredLedgerEntry(row: ConsentHistoryRow): StoredLedgerEntry {
 
 /** Streams a project's entries in chain order, a page at a time, so a long history never sits whole in memory. */
 export async function* iterateProjectHistory(db: Db, projectId: number, pageSize = 5000): AsyncGenerator<StoredLedgerEntry> {
+  const page = (after: number, size: number) =>
+    db.selectFrom('consent_history').selectAll().where('project_id', '=', projectId).where('seq', '>', after).orderBy('seq').limit(size).execute();
   // Starts below any sequence, so an entry forged with seq 0 or less is seen (and reported) too.
-  let after = Number.MIN_SAFE_INTEGER;
-  for (;;) {
-    const rows = await db
-      .selectFrom('consent_history')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(pageSize)
-      .execute();
+  for await (const rows of keysetPages(page, (row) => row.seq, pageSize, Number.MIN_SAFE_INTEGER)) {
     for (const row of rows) yield toStoredLedgerEntry(row);
-    if (rows.length < pageSize) return;
-    after = rows[rows.length - 1]!.seq;
   }
+}
+
+/** A project's chain head: the sequence and hash of its newest entry. */
+export function ledgerHead(db: Db, projectId: number): Promise<{ seq: number; hash: string } | undefined> {
+  return db.selectFrom('ledger_heads').select(['seq', 'hash']).where('project_id', '=', projectId).executeTakeFirst();
+}
+
+/**
+ * Every project id the projects table, the chain heads or the history
+ * mention, so entries forged under an unknown project are verified too.
+ */
+export async function ledgerProjectIds(db: Db): Promise<number[]> {
+  const ids = new Set<number>();
+  for (const table of ['projects', 'ledger_heads', 'consent_history'] as const) {
+    const column = table === 'projects' ? 'id' : 'project_id';
+    const rows = await db.selectFrom(table).select(`${column} as id`).distinct().execute();
+    for (const row of rows) ids.add(row.id);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** One entry of a project's history by chain position, and the hash of the entry before it (genesis before the first). */
+export async function historyEntryAt(db: Db, projectId: number, seq: number): Promise<{ entry: StoredLedgerEntry | null; previousHash: string | null }> {
+  const rows = await db.selectFrom('consent_history').selectAll().where('project_id', '=', projectId).where('seq', 'in', [seq - 1, seq]).orderBy('seq').execute();
+  const entry = rows.find((row) => row.seq === seq);
+  const previous = rows.find((row) => row.seq === seq - 1);
+  return { entry: entry ? toStoredLedgerEntry(entry) : null, previousHash: seq === 1 ? GENESIS_HASH : (previous?.hash ?? null) };
+}
+
+/** Chain position of a contact's newest entry; read in the transaction that appended it, it is that entry. */
+export async function newestContactEntrySeq(db: Db, projectId: number, contactId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('consent_history').select('seq').where('project_id', '=', projectId).where('contact_id', '=', contactId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return row?.seq;
 }

@@ -1,8 +1,10 @@
 import { type Expression, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
+import { type TrackingStatus, trackingStatusSql } from '../domain/consent.js';
 import type { Contact, ContactStatus } from '../domain/contact.js';
 import { bulkInsert, executeShaped } from './bulk.js';
 import type { Db } from './database.js';
 import type { ContactTable } from './schema.js';
+import { consentColumn, consentValue } from './consent-column.js';
 
 export type ContactRow = Selectable<ContactTable>;
 
@@ -15,7 +17,7 @@ export function toContact(row: ContactRow): Contact {
     phone: row.phone,
     fields: JSON.parse(row.fields) as Record<string, unknown>,
     status: row.status as ContactStatus,
-    hasTrackingConsent: row.has_tracking_consent === null ? null : row.has_tracking_consent === 1,
+    hasTrackingConsent: consentValue(row.has_tracking_consent),
     dtTrackingConsent: row.dt_tracking_consent,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -33,6 +35,22 @@ export function toContactColumns(contact: Omit<Contact, 'id' | 'projectId' | 'cr
     dt_tracking_consent: contact.dtTrackingConsent,
     updated_at: contact.updatedAt,
   };
+}
+
+/**
+ * Locks one contact row for the rest of the transaction (a no-op UPDATE: a row
+ * lock on PostgreSQL, the write lock on SQLite); false when it does not exist.
+ * A tracking batch reads its contacts `FOR SHARE`, so a transaction that takes
+ * this first (erasure) and a batch recording that contact's events never overlap.
+ */
+export async function lockContact(trx: Db, projectId: number, contactId: number): Promise<boolean> {
+  const result = await trx
+    .updateTable('contacts')
+    .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('project_id', '=', projectId)
+    .where('id', '=', contactId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function getContact(db: Db, projectId: number, contactId: number): Promise<Contact | undefined> {
@@ -91,7 +109,6 @@ export async function insertContacts(db: Db, projectId: number, contacts: Omit<C
   return contacts.map((c) => byKey.get(c.email !== null ? `e:${c.email}` : `x:${c.externalId}`) as number);
 }
 
-const consentColumn = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
 
 export async function updateContact(db: Db, contact: Contact): Promise<void> {
   await db
@@ -140,4 +157,63 @@ export async function contactIdsAmong(db: Db, projectId: number, ids: readonly n
   let q = db.selectFrom('contacts as c').select('c.id').where('c.project_id', '=', projectId).where('c.id', 'in', ids);
   if (filter) q = q.where(filter);
   return new Set((await q.execute()).map((r) => Number(r.id)));
+}
+
+/**
+ * Contacts whose email, external id or phone contains the text, any case
+ * (`!` escapes LIKE's own wildcards in what was typed, the same way on both engines).
+ */
+export function contactSearchSql(text: string): Expression<SqlBool> {
+  const pattern = `%${text.trim().toLowerCase().replace(/[!%_]/g, '!$&')}%`;
+  return sql<SqlBool>`(email LIKE ${pattern} ESCAPE '!' OR LOWER(external_id) LIKE ${pattern} ESCAPE '!' OR phone LIKE ${pattern} ESCAPE '!')`;
+}
+
+/** A contact's consent value for the tracking hot path: one row, one column. */
+export async function consentOfContact(db: Db, projectId: number, contactId: number): Promise<{ value: boolean | null; exists: boolean }> {
+  const row = await db.selectFrom('contacts').select('has_tracking_consent').where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
+  return { value: row ? consentValue(row.has_tracking_consent) : null, exists: row !== undefined };
+}
+
+/** A contact found by its external id, or else by its (normalised) email: its id and consent value. */
+export async function findContactByKey(
+  db: Db,
+  projectId: number,
+  key: { externalId: string } | { email: string },
+): Promise<{ id: number; hasTrackingConsent: boolean | null } | undefined> {
+  let q = db.selectFrom('contacts').select(['id', 'has_tracking_consent']).where('project_id', '=', projectId);
+  q = 'externalId' in key ? q.where('external_id', '=', key.externalId) : q.where('email', '=', key.email);
+  const row = await q.executeTakeFirst();
+  return row && { id: row.id, hasTrackingConsent: consentValue(row.has_tracking_consent) };
+}
+
+/** Up to `limit + 1` contacts in id order after `cursor`, filtered by tracking status, email and searched text. */
+export async function listContacts(
+  db: Db,
+  projectId: number,
+  filter: { trackingStatus?: TrackingStatus | undefined; email?: string | undefined; search?: string | undefined },
+  page: { cursor?: number | undefined; limit: number },
+): Promise<Contact[]> {
+  let q = db.selectFrom('contacts').selectAll().where('project_id', '=', projectId);
+  if (filter.trackingStatus) q = q.where(trackingStatusSql(filter.trackingStatus));
+  if (filter.email) q = q.where('email', '=', filter.email);
+  if (filter.search?.trim()) q = q.where(contactSearchSql(filter.search));
+  if (page.cursor !== undefined) q = q.where('id', '>', page.cursor);
+  const rows = await q.orderBy('id').limit(page.limit + 1).execute();
+  return rows.map(toContact);
+}
+
+/** Marks a contact inactive (unsubscribed). */
+export async function deactivateContact(db: Db, projectId: number, contactId: number, now: number): Promise<void> {
+  await db.updateTable('contacts').set({ status: 'inactive', updated_at: now }).where('project_id', '=', projectId).where('id', '=', contactId).execute();
+}
+
+/** Refreshes the planner's statistics on contacts (a large import changes them). */
+export async function analyzeContacts(db: Db): Promise<void> {
+  await sql`ANALYZE contacts`.execute(db);
+}
+
+/** The values an injection rule may put in an identified click's URL: id, email and custom fields. */
+export async function injectableContactValues(db: Db, projectId: number, contactId: number): Promise<{ id: number; email: string | null; fields: Record<string, unknown> } | undefined> {
+  const row = await db.selectFrom('contacts').select(['id', 'email', 'fields']).where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
+  return row && { id: row.id, email: row.email, fields: JSON.parse(row.fields) as Record<string, unknown> };
 }

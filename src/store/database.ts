@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +6,7 @@ import { type CompiledQuery, Kysely, type KyselyConfig, Migrator, PostgresDialec
 import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { ensurePrivateDir, ensurePrivateFile } from './private-files.js';
 
 export type Db = Kysely<Database>;
 
@@ -20,32 +20,68 @@ export interface Store {
   reader: Db;
   dialect: Dialect;
   /**
-   * Runs compiled statements in one transaction. On SQLite this happens on a
-   * worker thread with its own connection (the tracking writer's batches),
-   * so the event loop stays free for requests; on PostgreSQL on the pool.
+   * Runs one tracking batch in one transaction (see {@link BatchPlan}). On
+   * SQLite this happens on a worker thread with its own connection, in a
+   * `BEGIN IMMEDIATE` transaction, so the event loop stays free for requests;
+   * on PostgreSQL on the pool, retried on deadlock or serialization failure.
    */
-  runBatch(queries: CompiledQuery[]): Promise<void>;
+  runBatch(plan: BatchPlan): Promise<BatchOutcome>;
   close(): Promise<void>;
 }
 
-async function runInTransaction(db: Db, queries: CompiledQuery[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    for (const query of queries) await trx.executeQuery(query);
-  });
+/**
+ * A batch whose writes were built on rows read earlier: the transaction takes
+ * `locks`, runs `reads` and writes only if they return exactly `expected`;
+ * otherwise it writes nothing and hands back what it read, so the caller
+ * decides again. Reads and writes happen under one lock: SQLite's write lock
+ * (the transaction is IMMEDIATE), or on PostgreSQL the row locks `locks`
+ * take, so no change of the rows read can commit between check and commit.
+ */
+export interface BatchPlan {
+  /** Statements that only take locks (PostgreSQL); their rows are ignored. */
+  locks: CompiledQuery[];
+  reads: CompiledQuery[];
+  /** Per read, its rows as arrays of column values in select order. */
+  expected: unknown[][][];
+  writes: CompiledQuery[];
+}
+
+export type BatchOutcome = { written: true } | { written: false; rows: unknown[][][] };
+
+/** PostgreSQL codes after which a transaction may simply run again: serialization failure, deadlock. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+async function runPlan(db: Db, plan: BatchPlan): Promise<BatchOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (trx): Promise<BatchOutcome> => {
+        for (const query of plan.locks) await trx.executeQuery(query);
+        const rows: unknown[][][] = [];
+        for (const query of plan.reads) rows.push((await trx.executeQuery<Record<string, unknown>>(query)).rows.map((row) => Object.values(row)));
+        if (JSON.stringify(rows) !== JSON.stringify(plan.expected)) return { written: false, rows };
+        for (const query of plan.writes) await trx.executeQuery(query);
+        return { written: true };
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= 5 || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 5 * attempt));
+    }
+  }
 }
 
 /** A worker thread holding the SQLite connection that batches are written through. */
-function sqliteBatchWriter(file: string): { run(queries: CompiledQuery[]): Promise<void>; close(): Promise<void> } {
+function sqliteBatchWriter(file: string, sync: 'full' | 'normal'): { run(plan: BatchPlan): Promise<BatchOutcome>; close(): Promise<void> } {
   let worker: Worker | undefined;
   let next = 0;
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (outcome: BatchOutcome) => void; reject: (error: Error) => void }>();
   const start = (): Worker => {
-    const created = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file } });
-    created.on('message', (message: { id: number; error?: string }) => {
+    const created = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file, sync } });
+    created.on('message', (message: { id: number; error?: string; rows?: unknown[][][] }) => {
       const waiter = pending.get(message.id);
       pending.delete(message.id);
-      if (message.error === undefined) waiter?.resolve();
-      else waiter?.reject(new Error(message.error));
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.rows === undefined ? { written: true } : { written: false, rows: message.rows });
     });
     created.on('error', (error) => {
       for (const waiter of pending.values()) waiter.reject(error);
@@ -56,13 +92,13 @@ function sqliteBatchWriter(file: string): { run(queries: CompiledQuery[]): Promi
     return created;
   };
   return {
-    run(queries) {
+    run(plan) {
       worker ??= start();
       const id = ++next;
-      const payload = queries.map((q) => ({ sql: q.sql, parameters: q.parameters }));
+      const plain = (queries: CompiledQuery[]) => queries.map((q) => ({ sql: q.sql, parameters: q.parameters }));
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker!.postMessage({ id, queries: payload });
+        worker!.postMessage({ id, reads: plain(plan.reads), expected: JSON.stringify(plan.expected), writes: plain(plan.writes) });
       });
     },
     async close() {
@@ -86,6 +122,8 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolSize?: number;
+  /** SQLite `synchronous` (WAL): `full` unless told otherwise. */
+  sqliteSync?: 'full' | 'normal';
 }
 
 /** TRACKGUARD_SLOW_QUERY_MS=n prints every query slower than n ms to stderr (its SQL, never its parameters). */
@@ -103,14 +141,23 @@ export function openStore(options: StoreOptions): Store {
   const log = slowQueryLog();
   if (options.databaseUrl?.startsWith('postgres')) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle client whose server connection ends (a PostgreSQL restart, a
+    // failover, pg_terminate_backend) emits 'error' on the pool; unhandled, it
+    // would kill the process. The pool drops that client and opens a new one
+    // for the next query, so a line on stderr is all it needs.
+    pool.on('error', (error) => {
+      process.stderr.write(`postgres: idle connection lost (${(error as { code?: string }).code ?? error.message}); the pool reconnects\n`);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
-    return { db, reader: db, dialect: 'postgres', runBatch: (queries) => runInTransaction(db, queries), close: () => db.destroy() };
+    return { db, reader: db, dialect: 'postgres', runBatch: (plan) => runPlan(db, plan), close: () => db.destroy() };
   }
-  mkdirSync(options.dataDir, { recursive: true });
+  ensurePrivateDir(options.dataDir);
   const file = join(options.dataDir, 'trackguard.sqlite');
+  ensurePrivateFile(file);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  const sync = options.sqliteSync ?? 'full';
+  database.pragma(sync === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma('cache_size = -32768');
@@ -132,10 +179,10 @@ export function openStore(options: StoreOptions): Store {
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }), log });
   let reader: Db | undefined;
-  const batches = sqliteBatchWriter(file);
+  const batches = sqliteBatchWriter(file, sync);
   return {
     db,
-    runBatch: (queries) => batches.run(queries),
+    runBatch: (plan) => batches.run(plan),
     // Opened on first use: the file and its WAL exist by then (migrations ran).
     get reader(): Db {
       if (!reader) {
@@ -186,7 +233,9 @@ function preparingPool(pool: pg.Pool): PostgresPool {
 
 /** Applies pending migrations under the migrator's lock; throws on failure. */
 export async function migrate(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+  // Numbers are handed out to pieces of work before they land, so a database may already hold a later
+  // number than one that arrives (0012 after 0016): apply it all the same, in name order among the pending.
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -1,6 +1,40 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { newNonce } from '../domain/token.js';
 import type { Db } from './database.js';
+import type { EventTable } from './schema.js';
+
+/** Events (`e`) with their click's destination (`l.url`): the one events ⋈ sending_links join. */
+export function eventsWithLinks(db: Db) {
+  return db
+    .selectFrom('events as e')
+    .leftJoin('sending_links as l', (join) => join.onRef('l.project_id', '=', 'e.project_id').onRef('l.sending_id', '=', 'e.sending_id').onRef('l.idx', '=', 'e.link_idx'));
+}
+
+export type ContactEventRow = Selectable<EventTable> & { link_url: string | null };
+
+/** A page of a contact's identified events in id order, after event id `after`. */
+export function contactEventsPage(db: Db, projectId: number, contactId: number, after: number, limit: number): Promise<ContactEventRow[]> {
+  return eventsWithLinks(db)
+    .selectAll('e')
+    .select('l.url as link_url')
+    .where('e.project_id', '=', projectId)
+    .where('e.contact_id', '=', contactId)
+    .where('e.id', '>', after)
+    .orderBy('e.id')
+    .limit(limit)
+    .execute();
+}
+
+/** A contact's newest identified events, for the contact card. */
+export function recentContactEvents(db: Db, projectId: number, contactId: number, limit: number) {
+  return eventsWithLinks(db)
+    .select(['e.id', 'e.type', 'e.sending_id', 'e.message_id', 'e.name', 'e.url', 'e.form_id', 'e.at', 'e.machine', 'e.device', 'l.url as link_url'])
+    .where('e.project_id', '=', projectId)
+    .where('e.contact_id', '=', contactId)
+    .orderBy('e.at', 'desc')
+    .limit(limit)
+    .execute();
+}
 
 /**
  * Unlinks one (contact, sending) pair's events, optionally only those older

@@ -1,4 +1,4 @@
-import { toMinute } from '../domain/anonymous-event.js';
+import { anonymousEvent } from '../domain/anonymous-event.js';
 import type { Db } from './database.js';
 
 /** A `form_submit` or `unsubscribe` event; `contact` is set only for a tracked contact (rule 5). */
@@ -11,24 +11,21 @@ export interface FormEvent {
   contact: { id: number; ip: string | null; userAgent: string | null } | null;
 }
 
-/**
- * Writes a form event. An anonymous one keeps no contact id, IP address or
- * user agent, and its time is cut to the minute.
- */
+/** Writes a form event, keeping of its origin what rule 5 allows ({@link anonymousEvent}). */
 export async function insertFormEvent(db: Db, projectId: number, event: FormEvent): Promise<void> {
-  const identified = event.contact;
+  const kept = anonymousEvent({ contactId: event.contact?.id ?? null, at: event.at, ip: event.contact?.ip, userAgent: event.contact?.userAgent });
   await db
     .insertInto('events')
     .values({
       project_id: projectId,
       type: event.type,
-      contact_id: identified?.id ?? null,
+      contact_id: kept.contactId,
       form_id: event.formId,
       name: event.name,
-      at: identified ? event.at : toMinute(event.at),
+      at: kept.at,
       machine: 0,
-      ip: identified?.ip ?? null,
-      user_agent: identified?.userAgent ?? null,
+      ip: kept.ip,
+      user_agent: kept.userAgent,
     })
     .execute();
 }

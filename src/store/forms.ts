@@ -10,6 +10,7 @@ function toForm(row: Selectable<FormTable>): Form {
     kind: row.kind as FormKind,
     name: row.name,
     spec: JSON.parse(row.spec) as FormSpec,
+    isDefault: Number(row.is_default) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -44,10 +45,18 @@ export async function getFormById(db: Db, formId: number): Promise<Form | undefi
   return row && toForm(row);
 }
 
-/** The project's form of a kind: the most recently created one. */
-export async function latestFormOfKind(db: Db, projectId: number, kind: FormKind): Promise<Form | undefined> {
-  const row = await db.selectFrom('forms').selectAll().where('project_id', '=', projectId).where('kind', '=', kind).orderBy('id', 'desc').limit(1).executeTakeFirst();
+/** The project's default form of a per-contact kind, if it chose one. */
+export async function defaultFormOfKind(db: Db, projectId: number, kind: FormKind): Promise<Form | undefined> {
+  const row = await db.selectFrom('forms').selectAll().where('project_id', '=', projectId).where('kind', '=', kind).where('is_default', '=', 1).limit(1).executeTakeFirst();
   return row && toForm(row);
+}
+
+/** Makes `formId` the one default form of its kind (or, with `isDefault` false, no longer the default). */
+export async function setDefaultForm(db: Db, projectId: number, kind: FormKind, formId: number, isDefault: boolean): Promise<void> {
+  if (isDefault) {
+    await db.updateTable('forms').set({ is_default: 0 }).where('project_id', '=', projectId).where('kind', '=', kind).where('id', '!=', formId).execute();
+  }
+  await db.updateTable('forms').set({ is_default: isDefault ? 1 : 0 }).where('project_id', '=', projectId).where('id', '=', formId).execute();
 }
 
 export async function updateForm(db: Db, form: Form): Promise<void> {

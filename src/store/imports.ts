@@ -48,3 +48,22 @@ export async function* iterateImportRejects(db: Db, projectId: number, importId:
     after = last;
   }
 }
+
+/** A project's imports, newest first, keyset-paged on the id (`before`: the last id of the previous page). */
+export async function listImports(db: Db, projectId: number, options: { before?: number | undefined; limit: number }): Promise<ImportRow[]> {
+  let q = db.selectFrom('imports').selectAll().where('project_id', '=', projectId);
+  if (options.before !== undefined) q = q.where('id', '<', options.before);
+  return q.orderBy('id', 'desc').limit(options.limit).execute();
+}
+
+/** The first `limit` rejected lines of an import, for its report. */
+export function firstImportRejects(db: Db, projectId: number, importId: number, limit: number): Promise<{ line: number; reason: string; raw: string }[]> {
+  return db
+    .selectFrom('import_rejects')
+    .select(['line', 'reason', 'raw'])
+    .where('project_id', '=', projectId)
+    .where('import_id', '=', importId)
+    .orderBy('line')
+    .limit(limit)
+    .execute();
+}

@@ -25,6 +25,9 @@ export interface Database {
   imports: ImportTable;
   import_rejects: ImportRejectTable;
   forms: FormTable;
+  form_requests: FormRequestTable;
+  spent_form_tokens: SpentFormTokenTable;
+  queue_applied: QueueAppliedTable;
   groups: GroupTable;
   group_members: GroupMemberTable;
   score_models: ScoreModelTable;
@@ -36,6 +39,10 @@ export interface Database {
   user_projects: UserProjectTable;
   sessions: SessionTable;
   audit_log: AuditLogTable;
+  erased_subjects: ErasedSubjectTable;
+  consent_wordings: ConsentWordingTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export interface MetaTable {
@@ -136,6 +143,24 @@ export interface ConsentHistoryTable {
   hash: string;
 }
 
+/** The suppression list of erasure: an address erased from a project, as its salted hash (the ledger's subject_hash). */
+export interface ErasedSubjectTable {
+  project_id: number;
+  subject_hash: string;
+  erased_at: number;
+  /** The ledger sequence of the erasure's own history entry. */
+  ledger_seq: number;
+}
+
+/** A consent wording a form showed, stored once per project under its SHA-256 (the history's wording_hash). */
+export interface ConsentWordingTable {
+  project_id: number;
+  hash: string;
+  text: string;
+  lang: string;
+  first_shown_at: number;
+}
+
 export interface LedgerHeadTable {
   project_id: number;
   seq: number;
@@ -156,6 +181,8 @@ export interface MessageTable {
   from_address: string | null;
   injection_rule_ids: string;
   created_at: number;
+  /** Set when the message was removed; the row stays for its sendings and reports. */
+  deleted_at: Generated<number | null>;
 }
 
 export interface SendingTable {
@@ -169,12 +196,19 @@ export interface SendingTable {
   untracked: number;
   delivered: number;
   failed: number;
+  /** Messages a crash left unknown: handed to the transport, never acknowledged (migration 0011). */
+  lost: Generated<number>;
   cursor: number | null;
+  /** The window handed to the transport and not yet recorded, as JSON `{ claim, ids }` (migration 0011). */
+  in_flight: string | null;
   max_contact_id: number;
   error: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** When a scheduled sending is due (migration 0020). */
+  scheduled_at: Generated<number | null>;
+  cancelled_at: Generated<number | null>;
 }
 
 export interface SendingLinkTable {
@@ -224,6 +258,8 @@ export interface EventTable {
   form_id: number | null;
   at: number;
   device: string | null;
+  /** A web or app event: the type it was posted with (`purchase`, `page_view`); `type` is `web`. */
+  web_type: string | null;
   machine: number;
   ip: string | null;
   user_agent: string | null;
@@ -287,8 +323,26 @@ export interface FormTable {
   kind: string;
   name: string;
   spec: string;
+  /** 1 for the per-contact form of its kind that messages' links open. */
+  is_default: Generated<number>;
   created_at: number;
   updated_at: number;
+}
+
+export interface FormRequestTable {
+  project_id: number;
+  id: Generated<number>;
+  form_id: number;
+  email: string;
+  values_json: string;
+  consent: number;
+  lang: string;
+  wording_hash: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  nonce_hash: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface GroupTable {
@@ -362,4 +416,53 @@ export interface CampaignSendTable {
   /** Set once the sending exists. */
   sending_id: number | null;
   created_at: number;
+}
+
+export interface SpentFormTokenTable {
+  id: string;
+  expires_at: number;
+}
+
+/** A hit queue message already committed (SPEC §8): a redelivery of it is acknowledged without writing again. */
+export interface QueueAppliedTable {
+  /** The message id the publisher gave the hit. */
+  id: string;
+  /** The JetStream stream and sequence it was pulled from; null when it was written directly (NATS unavailable). */
+  stream: string | null;
+  seq: number | null;
+  applied_at: number;
+}
+
+export interface WebhookTable {
+  project_id: number;
+  id: Generated<number>;
+  url: string;
+  /** In clear: it must be recoverable to sign deliveries; never returned by the API after creation. */
+  secret: string;
+  /** Comma-separated event types. */
+  events: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  project_id: number;
+  id: Generated<number>;
+  webhook_id: number;
+  /** The payload's `id`: the receiver's idempotency key. */
+  event_id: string;
+  type: string;
+  payload: string;
+  /** `pending` | `delivered` | `failed` */
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  next_attempt_at: number | null;
+  delivered_at: number | null;
+  /** JSON array of `{ at, statusCode, error }`, one per attempt. */
+  attempt_log: string;
+  created_at: number;
+  updated_at: number;
 }

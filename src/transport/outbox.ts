@@ -1,10 +1,14 @@
-import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { mailOptions, messagePayload } from './message-format.js';
 import type { OutgoingMessage, Transport } from './transport.js';
 
 const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const PART = '.part';
+
+/** The file a message of `channel` is written to: email as `.eml`, SMS and push as `.json`. */
+const extension = (channel: OutgoingMessage['channel']): string => (channel === 'email' ? 'eml' : 'json');
 
 /** `<dataDir>/outbox`: one folder per sending. */
 export const outboxDir = (dataDir: string): string => join(dataDir, 'outbox');
@@ -27,19 +31,48 @@ export class OutboxTransport implements Transport {
     this.root = outboxDir(dataDir);
   }
 
+  private file(sendingId: number, channel: OutgoingMessage['channel'], recipientKey: string): string {
+    if (!SAFE_NAME.test(recipientKey)) throw new Error(`recipientKey is not a safe file name: ${JSON.stringify(recipientKey)}`);
+    return join(this.root, String(sendingId), `${recipientKey}.${extension(channel)}`);
+  }
+
   async send(message: OutgoingMessage): Promise<void> {
-    if (!SAFE_NAME.test(message.recipientKey)) throw new Error(`recipientKey is not a safe file name: ${JSON.stringify(message.recipientKey)}`);
+    const file = this.file(message.sendingId, message.channel, message.recipientKey);
     const dir = join(this.root, String(message.sendingId));
     if (!this.made.has(message.sendingId)) {
       await mkdir(dir, { recursive: true });
       this.made.add(message.sendingId);
     }
-    const [ext, body] =
-      message.channel === 'email' ? ['eml', await buildEml(message)] : ['json', `${JSON.stringify(messagePayload(message), null, 2)}\n`];
-    const file = join(dir, `${message.recipientKey}.${ext}`);
-    const partial = `${file}.part`;
+    const body = message.channel === 'email' ? await buildEml(message) : `${JSON.stringify(messagePayload(message), null, 2)}\n`;
+    const partial = `${file}${PART}`;
     await writeFile(partial, body);
     await rename(partial, file);
+  }
+
+  /** A message is in the outbox once its whole file is: a `.part` beside it is a write a crash cut short, removed. */
+  async recover(channel: OutgoingMessage['channel'], sendingId: number, recipientKeys: string[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const key of recipientKeys) {
+      const file = this.file(sendingId, channel, key);
+      await rm(`${file}${PART}`, { force: true });
+      if (await access(file).then(() => true, () => false)) held.add(key);
+    }
+    return held;
+  }
+
+  /** Removes the `.part` files of sendings that are not running: no writer can still be finishing them. */
+  async sweep(running: (sendingId: number) => boolean): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.root).catch(() => [])) {
+      if (!/^\d+$/.test(name) || running(Number(name))) continue;
+      const dir = join(this.root, name);
+      for (const file of await readdir(dir).catch(() => [])) {
+        if (!file.endsWith(PART)) continue;
+        await rm(join(dir, file), { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -19,6 +19,15 @@ export class SmtpTransport implements Transport {
     await this.mailer.sendMail(mailOptions(message));
   }
 
+  /** What an SMTP server was handed when its sender crashed cannot be known from here. */
+  async recover(): Promise<null> {
+    return null;
+  }
+
+  async sweep(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.mailer.close();
   }

@@ -23,6 +23,14 @@ export interface OutgoingMessage {
 /** Where rendered messages go. `send` resolves once the message is accepted; it throws on failure. */
 export interface Transport {
   send(message: OutgoingMessage): Promise<void>;
+  /**
+   * After a crash: which of these recipients of a sending the transport already holds a whole message
+   * for, once what a crashed writer left half-written for them is removed. Null when it cannot tell (a
+   * message handed to an SMTP server or a webhook may or may not have gone): those are lost, never resent.
+   */
+  recover(channel: OutgoingMessage['channel'], sendingId: number, recipientKeys: string[]): Promise<Set<string> | null>;
+  /** Removes what crashed writers left half-written for sendings no longer running (`running` says which are); returns how many. */
+  sweep(running: (sendingId: number) => boolean): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -38,6 +46,15 @@ class ChannelRouter implements Transport {
     if (message.channel === 'email') return this.email.send(message);
     if (!this.other) return Promise.reject(new Error(`Cannot send ${message.channel}: ${this.missing}`));
     return this.other.send(message);
+  }
+
+  async recover(channel: OutgoingMessage['channel'], sendingId: number, recipientKeys: string[]): Promise<Set<string> | null> {
+    const transport = channel === 'email' ? this.email : this.other;
+    return transport ? transport.recover(channel, sendingId, recipientKeys) : null;
+  }
+
+  async sweep(running: (sendingId: number) => boolean): Promise<number> {
+    return (await this.email.sweep(running)) + ((await this.other?.sweep(running)) ?? 0);
   }
 
   async close(): Promise<void> {
@@ -78,6 +95,8 @@ export function nullTransport(): Transport & { sent: number } {
       this.sent++;
       return Promise.resolve();
     },
+    recover: () => Promise.resolve(null),
+    sweep: () => Promise.resolve(0),
     close: () => Promise.resolve(),
   };
 }

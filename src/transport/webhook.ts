@@ -21,5 +21,14 @@ export class WebhookTransport implements Transport {
     if (!response.ok) throw new Error(`Webhook answered ${response.status} ${response.statusText}: ${detail.slice(0, 200)}`);
   }
 
+  /** What an webhook receiver was handed when its sender crashed cannot be known from here. */
+  async recover(): Promise<null> {
+    return null;
+  }
+
+  async sweep(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {}
 }

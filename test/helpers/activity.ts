@@ -61,6 +61,7 @@ export interface EventSpec {
   name?: string;
   url?: string;
   formId?: number;
+  device?: string;
   machine?: boolean;
 }
 
@@ -82,7 +83,7 @@ export async function insertEvents(db: Db, projectId: number, events: EventSpec[
         url: e.url ?? null,
         form_id: e.formId ?? null,
         at: e.at,
-        device: null,
+        device: e.device ?? null,
         machine: e.machine ? 1 : 0,
         ip: null,
         user_agent: null,

@@ -1,5 +1,6 @@
 // The BI export is where event data leaves the product: anonymous events must carry
 // no contact column value and no contact field, and the stream must page past one page.
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertEvents, insertSending } from '../helpers/activity.js';
 import { ADMIN_KEY, createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
@@ -7,33 +8,8 @@ import { ADMIN_KEY, createProject, dialects, startTestApp, type TestApp } from '
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const MIN = 60_000;
 
-/** A minimal RFC 4180 reader (quoted cells, doubled quotes), enough to check our own output. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  return rows;
-}
+/** Our CSV output read back by an independent, well-kept parser (quoted cells, doubled quotes). */
+const parseCsv = (text: string): string[][] => parse(text);
 
 /** NDJSON lines of an export (read raw: the harness would parse `application/x-ndjson` as one JSON document). */
 async function ndjson(t: TestApp, url: string): Promise<Record<string, unknown>[]> {
@@ -67,10 +43,10 @@ for (const dialect of dialects()) {
       [ana, bo] = merged.body.results.map((r) => Number(r.contactId)) as [number, number];
       ({ sendingId, messageId } = await insertSending(t.ctx.store.db, Number(pid), ['https://example.com/a']));
       await insertEvents(t.ctx.store.db, Number(pid), [
-        { contactId: ana, type: 'open', at: T0 + MIN, sendingId, messageId },
+        { contactId: ana, type: 'open', at: T0 + MIN, sendingId, messageId, machine: true, device: 'desktop' },
         { contactId: null, type: 'click', at: T0 + 2 * MIN, sendingId, messageId, linkIdx: 0 },
         { contactId: bo, type: 'click', at: T0 + 3 * MIN, sendingId, messageId, linkIdx: 0 },
-        { contactId: null, type: 'web', at: T0 + 4 * MIN, url: 'https://example.com/pricing', name: 'page' },
+        { contactId: null, type: 'web', at: T0 + 4 * MIN, url: 'https://example.com/pricing', name: 'signup' },
         { contactId: ana, type: 'open', at: T0 + 24 * 60 * MIN, sendingId, messageId },
       ]);
     });
@@ -81,9 +57,9 @@ for (const dialect of dialects()) {
       expect(res.status).toBe(200);
       expect(String(res.headers['content-type'])).toContain('text/csv');
       const [header, ...rows] = parseCsv(res.body);
-      expect(header).toEqual(['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId', 'email', 'fields.firstName', 'fields.city']);
+      expect(header).toEqual(['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId', 'name', 'device', 'machine', 'webEventType', 'email', 'fields.firstName', 'fields.city']);
       expect(rows).toHaveLength(5);
-      const byType = rows.map((r) => [r[1], r[7], r[8], r[9], r[10]]);
+      const byType = rows.map((r) => [r[1], r[7], r[12], r[13], r[14]]);
       expect(byType).toEqual([
         ['open', String(ana), 'ana@example.com', 'Ana, "the first"', "'=cmd"],
         ['click', '', '', '', ''],
@@ -94,6 +70,37 @@ for (const dialect of dialects()) {
       expect(rows[1]?.[5]).toBe('https://example.com/a');
       expect(rows[3]?.[5]).toBe('https://example.com/pricing');
       expect(rows[0]?.[2]).toBe(new Date(T0 + MIN).toISOString());
+      // What the per-sending export carries: name, device, machine.
+      expect(rows.map((r) => [r[1], r[8], r[9], r[10]])).toEqual([
+        ['open', '', 'desktop', 'true'],
+        ['click', '', '', 'false'],
+        ['click', '', '', 'false'],
+        ['web', 'signup', '', 'false'],
+        ['open', '', '', 'false'],
+      ]);
+      expect(rows.every((r) => r[11] === '')).toBe(true);
+    });
+
+    it('a web event posted through the API keeps its type and its name in both formats', async () => {
+      const other = await createProject(t, { tracking: { enabled: true } });
+      await t.api('POST', `/api/v1/projects/${other}/contacts/merge`, { records: [{ email: 'cy@example.com' }] });
+      for (const body of [
+        { type: 'purchase', name: 'Pro plan', url: 'https://example.com/buy' },
+        { type: 'signup' },
+        { type: 'page_view', url: 'https://example.com/' },
+      ]) {
+        expect((await t.api('POST', `/api/v1/projects/${other}/events`, { email: 'cy@example.com', ...body })).status).toBe(202);
+      }
+      await t.ctx.events.flush();
+      const records = await ndjson(t, `/api/v1/projects/${other}/exports/events?format=ndjson`);
+      expect(records.map((r) => [r.type, r.webEventType, r.name])).toEqual([
+        ['web', 'purchase', 'Pro plan'],
+        ['web', 'signup', 'signup'],
+        ['web', 'page_view', null],
+      ]);
+      expect(records[0]).toMatchObject({ linkUrl: 'https://example.com/buy', channel: 'web', machine: false, device: null });
+      const csv = parseCsv((await t.api<string>('GET', `/api/v1/projects/${other}/exports/events?format=csv`)).body);
+      expect(csv[1]?.slice(8, 12)).toEqual(['Pro plan', '', 'false', 'purchase']);
     });
 
     it('an NDJSON export gives anonymous events no contact keys at all', async () => {
@@ -105,7 +112,7 @@ for (const dialect of dialects()) {
         expect(r).not.toHaveProperty('email');
         expect(r).not.toHaveProperty('fields.firstName');
       }
-      expect(records[0]).toMatchObject({ type: 'open', contactId: String(ana), email: 'ana@example.com', 'fields.firstName': 'Ana, "the first"', sendingId: String(sendingId) });
+      expect(records[0]).toMatchObject({ type: 'open', name: null, device: 'desktop', machine: true, contactId: String(ana), email: 'ana@example.com', 'fields.firstName': 'Ana, "the first"', sendingId: String(sendingId) });
       expect(records[2]).toMatchObject({ contactId: String(bo), email: 'bo@example.com', 'fields.firstName': null });
     });
 
@@ -120,7 +127,7 @@ for (const dialect of dialects()) {
 
     it('without fields, no contact field columns are added', async () => {
       const res = await t.api<string>('GET', `/api/v1/projects/${pid}/exports/events`);
-      expect(parseCsv(res.body)[0]).toEqual(['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId']);
+      expect(parseCsv(res.body)[0]).toEqual(['eventId', 'type', 'at', 'sendingId', 'messageId', 'linkUrl', 'channel', 'contactId', 'name', 'device', 'machine', 'webEventType']);
     });
 
     it('an unknown field or a bad date is refused with a problem before anything is streamed', async () => {

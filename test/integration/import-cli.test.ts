@@ -46,7 +46,8 @@ for (const dialect of ['sqlite'] as const) {
 
     it('imports a file, prints the counts and the first 20 rejected lines, then how many more', async () => {
       const run = await runCli(['import', file, '--project', String(projectId), '--map', 'E-mail:email,Consent:hasTrackingConsent,Date:dtTrackingConsent'], env);
-      expect(run.stderr).toBe('');
+      // The project's tracking module is off: the only line on stderr says so (issue 12 item 3).
+      expect(run.stderr).toMatch(/^warning: The tracking module of project \d+ is off: consent values are recorded but not applied[^\n]*\n$/);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/import \d+ done: contacts\.csv \(upsert, delimiter ";"\)/);
       expect(run.stdout).toMatch(/rows\s+50\n/);
@@ -74,6 +75,24 @@ for (const dialect of ['sqlite'] as const) {
       const noFile = await runCli(['import', join(database.dataDir, 'missing.csv'), '--project', String(projectId)], env);
       expect(noFile.code).toBe(2);
       expect(noFile.stderr).toContain('cannot read');
+    });
+
+    it('reads the file in the --encoding given, rejects a line that does not decode by number, and exits 2 on an unknown encoding', async () => {
+      const latin = join(database.dataDir, 'latin.csv');
+      // windows-1252: ü is the single byte 0xFC, which is not UTF-8.
+      writeFileSync(latin, Buffer.concat([Buffer.from('email,city\nzoe@example.com,Z'), Buffer.from([0xfc]), Buffer.from('rich\n')]));
+      const ok = await runCli(['import', latin, '--project', String(projectId), '--encoding', 'windows-1252'], env);
+      expect(ok.stderr).toMatch(/^(warning: The tracking module[^\n]*\n)?$/);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/created\s+1\n/);
+      const zoe = await ctx.store.db.selectFrom('contacts').select('fields').where('project_id', '=', projectId).where('email', '=', 'zoe@example.com').executeTakeFirstOrThrow();
+      expect(String(zoe.fields)).toContain('Zürich');
+      const strict = await runCli(['import', latin, '--project', String(projectId)], env);
+      expect(strict.code).toBe(0);
+      expect(strict.stdout).toContain('  line 2: not valid UTF-8 (at character 18)');
+      const unknown = await runCli(['import', latin, '--project', String(projectId), '--encoding', 'ebcdic'], env);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('encoding: must be one of utf-8, windows-1252, latin1, utf-16, utf-16le, utf-16be');
     });
   });
 }

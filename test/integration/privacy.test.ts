@@ -19,6 +19,15 @@ interface ExportDoc {
   scores: Record<string, number>;
 }
 
+interface Receipt {
+  contactId: string;
+  erasedAt: string;
+  removed: Record<string, number>;
+  anonymised: { consentEntries: number };
+  suppressed: boolean;
+  ledger: { seq: number; hash: string };
+}
+
 interface Report {
   opens: { total: number; machine: number; unique: number };
   clicks: { total: number; machine: number; unique: number };
@@ -135,6 +144,7 @@ for (const dialect of dialects()) {
     describe('after erasure', () => {
       let before: Report;
       let historyBefore: { id: number; hash: string; subject_hash: string | null }[];
+      let receipt: Receipt;
 
       beforeAll(async () => {
         before = (await t.api<Report>('GET', `/api/v1/projects/${pid}/sendings/${sendingId}/report`)).body;
@@ -145,8 +155,23 @@ for (const dialect of dialects()) {
           .where('contact_id', '=', ana)
           .orderBy('seq')
           .execute();
-        const res = await t.api('DELETE', `/api/v1/projects/${pid}/contacts/${ana}`);
-        expect(res.status).toBe(204);
+        const res = await t.api<Receipt>('DELETE', `/api/v1/projects/${pid}/contacts/${ana}`);
+        expect(res.status).toBe(200);
+        receipt = res.body;
+      });
+
+      it('answers a receipt: what was removed and anonymised, when, and the ledger position of the erasure entry', async () => {
+        expect(receipt).toMatchObject({
+          contactId: String(ana),
+          removed: { events: WEB_EVENTS + 4, deliveries: 1, campaignMemberships: 1, groupMemberships: 1, pendingRequests: 0 },
+          anonymised: { consentEntries: 2 },
+          suppressed: true,
+        });
+        expect(Date.parse(receipt.erasedAt)).toBeGreaterThan(0);
+        const head = await t.ctx.store.db.selectFrom('ledger_heads').selectAll().where('project_id', '=', Number(pid)).executeTakeFirstOrThrow();
+        expect(receipt.ledger).toEqual({ seq: Number(head.seq), hash: head.hash });
+        const entry = await t.ctx.store.db.selectFrom('consent_history').selectAll().where('project_id', '=', Number(pid)).where('seq', '=', receipt.ledger.seq).executeTakeFirstOrThrow();
+        expect(entry).toMatchObject({ action: 'erased', contact_id: null, hash: receipt.ledger.hash, subject_hash: historyBefore[0]!.subject_hash });
       });
 
       it('removes the contact, its identified events, deliveries and memberships; a second erasure is 404', async () => {

@@ -1,3 +1,5 @@
+// Custom fields hold any JSON type and SQL compares them differently from JavaScript: the SQL
+// compiler must agree with the in-memory reference evaluator for every stored type, on both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Criteria, Scalar } from '../../src/domain/criteria.js';
 import { evaluateCriteria } from '../../src/domain/criteria-evaluator.js';

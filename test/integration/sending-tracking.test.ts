@@ -42,7 +42,11 @@ async function readOutbox(t: TestApp, sendingId: string): Promise<Mail[]> {
 }
 
 async function hit(t: TestApp, path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
-  return t.app.inject({ method, url: path, headers: { 'user-agent': HUMAN_UA, ...headers }, remoteAddress: '203.0.113.7' });
+  const res = await t.app.inject({ method, url: path, headers: { 'user-agent': HUMAN_UA, ...headers }, remoteAddress: '203.0.113.7' });
+  // A hit is acknowledged once journaled, its batch committed a little later under load:
+  // every read of events or reports below starts after the writer has flushed.
+  await t.ctx.events.flush();
+  return res;
 }
 
 for (const dialect of dialects()) {

@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '..', 'src');
 type Tree = { [key: string]: string | Tree };
-const load = (language: string) => JSON.parse(readFileSync(join(SRC, 'i18n', `${language}.json`), 'utf8')) as Tree;
+const I18N = join(SRC, 'i18n');
+/** One file per area and language (`<area>.<language>.json`); an area owns its top-level keys. */
+function load(language: string): Tree {
+  const merged: Tree = {};
+  for (const file of readdirSync(I18N).filter((name) => name.endsWith(`.${language}.json`))) {
+    const tree = JSON.parse(readFileSync(join(I18N, file), 'utf8')) as Tree;
+    for (const key of Object.keys(tree)) if (key in merged) throw new Error(`top-level key "${key}" of ${file} is already owned by another area`);
+    Object.assign(merged, tree);
+  }
+  return merged;
+}
 
 function flatten(tree: Tree, prefix = ''): Map<string, string> {
   const out = new Map<string, string>();
@@ -32,8 +42,8 @@ const placeholders = (text: string) => [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)
 
 describe('admin app translations', () => {
   it('English and French have the same keys', () => {
-    expect([...en.keys()].filter((k) => !fr.has(k)), 'missing in fr.json').toEqual([]);
-    expect([...fr.keys()].filter((k) => !en.has(k)), 'missing in en.json').toEqual([]);
+    expect([...en.keys()].filter((k) => !fr.has(k)), 'missing in the French files').toEqual([]);
+    expect([...fr.keys()].filter((k) => !en.has(k)), 'missing in the English files').toEqual([]);
   });
 
   it('a translation keeps the placeholders of the English text and is never empty', () => {

@@ -12,14 +12,20 @@ export const DEFAULT_ADMIN_DIST = fileURLToPath(new URL('../../../web/dist/', im
 const ASSETS = '/admin/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-// The app has no inline script or style; the API is same-origin. Nothing else may load or frame it.
+// The app has no inline script; the API is same-origin. Nothing else may load or frame it.
+// Previews of an email or a hosted form are sandboxed `srcdoc` frames (no script, no same origin), which
+// inherit this policy: they need the inline styles and remote images that email and hosted-page HTML carry
+// (the hosted pages' own policy allows the same). Scripts stay forbidden everywhere.
 const CSP = {
   useDefaults: false,
   directives: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],
     styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:'],
+    styleSrcElem: ["'self'", "'unsafe-inline'"],
+    styleSrcAttr: ["'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'https:', 'http:'],
+    frameSrc: ["'self'"],
     fontSrc: ["'self'"],
     connectSrc: ["'self'"],
     objectSrc: ["'none'"],

@@ -3,27 +3,28 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Campaign } from '../../domain/campaign.js';
+import { documented } from '../openapi-docs.js';
 import { Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 import { projectFor } from './project-access.js';
 
 const CampaignParams = Type.Object({ pid: Id, cid: Id });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Entry = Type.Unknown({ description: '{groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts' });
+const Entry = documented('CampaignEntry', '{groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts. See docs/campaigns.md');
 const Start = Type.Unknown({ description: 'the id of the first node' });
-const Nodes = Type.Unknown({
-  description:
-    'send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. ' +
-    'At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch).',
-});
+const Nodes = documented(
+  'CampaignNodes',
+  'send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. ' +
+    'At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). See docs/campaigns.md',
+);
 const Status = Type.Union([Type.Literal('draft'), Type.Literal('running'), Type.Literal('paused'), Type.Literal('finished')]);
 
 const CampaignView = Type.Object({
   id: Id,
   name: Type.String(),
   status: Status,
-  entry: Type.Unknown(),
+  entry: documented('CampaignEntry'),
   start: Type.String(),
-  nodes: Type.Array(Type.Unknown()),
+  nodes: documented('CampaignNodes'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   startedAt: Nullable(Timestamp),
@@ -35,7 +36,13 @@ const StatsView = Type.Object({
   leftUntracked: Type.Integer({ description: 'contacts who left at a behavioural condition because they were untracked' }),
   left: Type.Integer({ description: 'contacts who left because they were erased' }),
   active: Type.Integer(),
-  nodes: Type.Record(Type.String(), Type.Object({ reached: Type.Integer() })),
+  nodes: Type.Record(
+    Type.String(),
+    Type.Object({
+      reached: Type.Integer(),
+      leftUntracked: Type.Integer({ description: 'at a behavioural condition: the contacts who left the campaign here because they were untracked' }),
+    }),
+  ),
 });
 
 const conflict = { 409: Type.Ref('Problem') } as const;

@@ -1,3 +1,4 @@
+import { trackingModuleHint, trackingModuleOf } from '../../domain/tracking-module.js';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +26,7 @@ export const ContactView = Type.Object({
   dtTrackingConsent: Nullable(Timestamp),
   trackingStatus: TrackingStatus,
   tracked: Type.Boolean(),
+  trackingModule: Type.Union([Type.Literal('on'), Type.Literal('off')], { description: "the project's tracking module: while off, consent is recorded but not applied (every contact tracked)" }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -55,6 +57,7 @@ export function contactView(ctx: AppContext, project: Project, contact: Contact)
     hasTrackingConsent: contact.hasTrackingConsent,
     dtTrackingConsent: isoOrNull(contact.dtTrackingConsent),
     ...ctx.contacts.trackingOf(project, contact),
+    trackingModule: trackingModuleOf(project.settings.tracking),
     createdAt: iso(contact.createdAt),
     updatedAt: iso(contact.updatedAt),
   };
@@ -86,6 +89,12 @@ const MergeRecordSchema = Type.Object(
     status: Type.Optional(Type.Unknown({ description: 'active | inactive | quarantine' })),
     hasTrackingConsent: Type.Optional(Type.Unknown({ description: '1 / 0 / true / false (booleans, numbers or strings); null resets' })),
     dtTrackingConsent: Type.Optional(Type.Unknown({ description: 'ISO 8601, YYYY.MM.DD or YYYY-MM-DD; default now' })),
+    returning: Type.Optional(
+      Type.Unknown({
+        description:
+          'true: the person asked to come back after an erasure. Without it, a record whose email was erased from the project is rejected (reason erased); with it, the contact is created and a `returning` entry recorded in the consent history',
+      }),
+    ),
   },
   { description: 'Each record is validated on its own: a bad record is rejected in its result and never fails the others.' },
 );
@@ -96,6 +105,7 @@ const MergeResultView = Type.Object({
   result: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('unchanged'), Type.Literal('rejected')]),
   consent: Type.Union([Type.Literal('applied'), Type.Literal('stale'), Type.Literal('none')]),
   error: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.Literal('erased', { description: 'rejected because the address was erased (send returning: true if the person asked to come back)' })),
 });
 
 
@@ -107,6 +117,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/api/v1/projects/:pid/contacts/merge',
     {
       bodyLimit: 16 * 1024 * 1024,
+      config: { perRecordText: true },
       schema: {
         tags,
         summary: `Batch upsert of up to ${MAX_MERGE_RECORDS} contacts, keyed by email and/or externalId`,
@@ -122,6 +133,8 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
           200: Type.Object({
             results: Type.Array(MergeResultView),
             counts: Type.Object({ created: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(), rejected: Type.Integer(), consentApplied: Type.Integer(), consentStale: Type.Integer() }),
+            trackingModule: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+            notice: Type.Optional(Type.String({ description: 'present while the tracking module is off: the consent values were recorded but are not applied' })),
           }),
           ...problemResponses,
           413: Type.Ref('Problem'),
@@ -139,7 +152,8 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
         if (result.consent === 'applied') counts.consentApplied += 1;
         if (result.consent === 'stale') counts.consentStale += 1;
       }
-      return { results, counts };
+      const notice = trackingModuleHint(project.settings.tracking, project.id);
+      return { results, counts, trackingModule: trackingModuleOf(project.settings.tracking), ...(notice ? { notice } : {}) };
     },
   );
 
@@ -152,7 +166,8 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
         params: ProjectParams,
         querystring: Type.Object({
           trackingStatus: Type.Optional(TrackingStatus),
-          email: Type.Optional(Type.String()),
+          email: Type.Optional(Type.String({ description: 'exactly this email (normalized)' })),
+          search: Type.Optional(Type.String({ maxLength: 200, description: 'part of the email, external id or phone, any case' })),
           cursor: Type.Optional(Id),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
         }),
@@ -161,16 +176,40 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (request) => {
       const project = await projectFor(ctx, request, request.params.pid);
-      const { trackingStatus, email, cursor, limit } = request.query;
+      const { trackingStatus, email, search, cursor, limit } = request.query;
       if (email !== undefined && !isValidEmail(normalizeEmail(email))) throw badInput('email', `invalid email address ${JSON.stringify(email)}`);
       const page = await ctx.contacts.list(project.id, {
         limit: limit ?? 100,
         ...(trackingStatus ? { trackingStatus } : {}),
         ...(email ? { email } : {}),
+        ...(search ? { search } : {}),
         ...(cursor ? { cursor: Number(cursor) } : {}),
       });
       return { items: page.items.map((c) => contactView(ctx, project, c)), nextCursor: page.nextCursor };
     },
+  );
+
+  r.get(
+    '/api/v1/projects/:pid/contacts/counts',
+    {
+      schema: {
+        tags,
+        summary: "How many contacts the project has per tracking status now, and how many are tracked under its settings",
+        params: ProjectParams,
+        response: {
+          200: Type.Object({
+            contacts: Type.Integer(),
+            accepted: Type.Integer(),
+            refused: Type.Integer(),
+            unanswered: Type.Integer(),
+            tracked: Type.Integer(),
+            untracked: Type.Integer(),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => ctx.contacts.counts(await projectFor(ctx, request, request.params.pid)),
   );
 
   r.get(
@@ -207,7 +246,7 @@ export function contactRoutes(app: FastifyInstance, ctx: AppContext): void {
       return {
         ...view,
         consentHistory: history.map(consentEntryView),
-        trackingNotice: view.tracked ? null : 'This contact is not targeted by behavioural tracking.',
+        trackingNotice: view.tracked ? trackingModuleHint(project.settings.tracking, project.id) : 'This contact is not targeted by behavioural tracking.',
         ...activity,
         scores: await ctx.scoring.scoresFor(project.id, contact.id),
       };

@@ -2,14 +2,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { Form } from '../../domain/form.js';
-import { TEXT_KEYS } from '../../domain/form.js';
+import { type Form, type FormKind, PER_CONTACT_KINDS, TEXT_KEYS } from '../../domain/form.js';
 import { projectIdFor } from './project-access.js';
-import { Id, iso, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
+import { Id, iso, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
 const Kind = Type.Union([Type.Literal('subscription'), Type.Literal('profile'), Type.Literal('tracking-optout'), Type.Literal('unsubscribe')]);
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const FieldName = Type.String({ pattern: '^(email|phone|fields\\.[A-Za-z][A-Za-z0-9_]{0,63})$', description: 'email, phone or fields.<name>' });
+export const DoubleOptIn = Type.Boolean({
+  description: 'subscription: every submission waits for the confirmation link emailed to the address (an address already known always does)',
+});
+export const ConfirmationHours = Type.Integer({ minimum: 1, maximum: 720, description: 'subscription: hours a confirmation link stays valid (default 48)' });
 export const Fields = Type.Array(FieldName, { maxItems: 30, description: 'fields shown on a subscription or profile form; email is always included, first' });
 
 const LangTexts = Type.Object(
@@ -31,13 +34,23 @@ const FormView = Type.Object({
   fields: Type.Optional(Type.Array(Type.String())),
   trackingConsentField: Type.Optional(Type.Boolean()),
   offerTrackingOptOut: Type.Optional(Type.Boolean()),
+  doubleOptIn: Type.Optional(Type.Boolean()),
+  confirmationHours: Type.Optional(Type.Integer()),
   texts: Type.Optional(Texts),
   url: Type.Optional(Type.String({ description: 'public page of a subscription form' })),
+  default: Type.Optional(Type.Boolean({ description: "unsubscribe, tracking-optout and profile forms: whether messages' links open this one" })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
 
 const FormParams = Type.Object({ pid: Id, fid: Id });
+const DefaultFlag = Type.Boolean({
+  description: "unsubscribe, tracking-optout and profile forms: true makes this the form messages' links open (the previous default stops being one); the first form of a kind is the default unless false is given",
+});
+const Defaults = Type.Object(
+  { unsubscribe: Nullable(Id), 'tracking-optout': Nullable(Id), profile: Nullable(Id) },
+  { description: "the form each per-contact link of a message opens; null = the built-in page" },
+);
 
 function view(ctx: AppContext, form: Form) {
   const url = ctx.forms.urlOf(form);
@@ -47,6 +60,7 @@ function view(ctx: AppContext, form: Form) {
     name: form.name,
     ...form.spec,
     ...(url ? { url } : {}),
+    ...(PER_CONTACT_KINDS.includes(form.kind) ? { default: form.isDefault } : {}),
     createdAt: iso(form.createdAt),
     updatedAt: iso(form.updatedAt),
   };
@@ -71,7 +85,10 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
             fields: Type.Optional(Fields),
             trackingConsentField: Type.Optional(Type.Boolean({ description: 'subscription/profile: show the tracking-consent checkbox (never pre-ticked)' })),
             offerTrackingOptOut: Type.Optional(Type.Boolean({ description: 'unsubscribe: offer the tracking opt-out page instead' })),
+            doubleOptIn: Type.Optional(DoubleOptIn),
+            confirmationHours: Type.Optional(ConfirmationHours),
             texts: Type.Optional(Texts),
+            default: Type.Optional(DefaultFlag),
           },
           { additionalProperties: false },
         ),
@@ -87,11 +104,16 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   r.get(
     '/api/v1/projects/:pid/forms',
-    { schema: { tags, summary: "The project's forms", params: ProjectParams, response: { 200: Type.Object({ items: Type.Array(FormView) }), ...problemResponses } } },
+    { schema: { tags, summary: "The project's forms, and which one each per-contact link of a message opens", params: ProjectParams, response: { 200: Type.Object({ items: Type.Array(FormView), defaults: Defaults }), ...problemResponses } } },
     async (request) => {
       const pid = projectIdFor(ctx, request, request.params.pid);
       await ctx.projects.get(pid);
-      return { items: (await ctx.forms.list(pid)).map((f) => view(ctx, f)) };
+      const forms = await ctx.forms.list(pid);
+      const defaultOf = (kind: FormKind) => {
+        const form = forms.find((f) => f.kind === kind && f.isDefault);
+        return form ? String(form.id) : null;
+      };
+      return { items: forms.map((f) => view(ctx, f)), defaults: { unsubscribe: defaultOf('unsubscribe'), 'tracking-optout': defaultOf('tracking-optout'), profile: defaultOf('profile') } };
     },
   );
 
@@ -117,7 +139,10 @@ export function formRoutes(app: FastifyInstance, ctx: AppContext): void {
             fields: Type.Optional(Fields),
             trackingConsentField: Type.Optional(Type.Boolean()),
             offerTrackingOptOut: Type.Optional(Type.Boolean()),
+            doubleOptIn: Type.Optional(DoubleOptIn),
+            confirmationHours: Type.Optional(ConfirmationHours),
             texts: Type.Optional(Texts),
+            default: Type.Optional(DefaultFlag),
           },
           { additionalProperties: false },
         ),

@@ -4,23 +4,20 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Group } from '../../services/segments.service.js';
 import { Id, iso, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
+import { documented } from '../openapi-docs.js';
 import { ContactView, contactView } from './contacts.routes.js';
 import { projectFor } from './project-access.js';
 
 const GroupParams = Type.Object({ pid: Id, gid: Id });
 const GroupType = Type.Union([Type.Literal('dynamic'), Type.Literal('static')], { description: 'dynamic: evaluated when used; static: a snapshot of the members' });
-const Criteria = Type.Unknown({
-  description:
-    'A criteria tree (SPEC §11): {all:[…]}, {any:[…]}, {not:…}, field clauses {field, op, value?} and behavioural clauses {behavior, sendingId?, messageId?, linkUrl?, eventName?, formId?, withinDays?, minCount?, humanOnly?}. ' +
-    'A behavioural clause, positive or negated, never matches an untracked contact.',
-});
+const Criteria = documented('Criteria', 'Who the group holds: a criteria tree. A behavioural clause, positive or negated, never matches an untracked contact. See docs/criteria.md');
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 
 const GroupView = Type.Object({
   id: Id,
   name: Type.String(),
   type: GroupType,
-  criteria: Type.Unknown(),
+  criteria: documented('Criteria'),
   refreshedAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -1,12 +1,17 @@
+import { trackingModuleHint, trackingModuleOf } from '../../domain/tracking-module.js';
+import type { Project } from '../../services/projects.service.js';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { badInput } from '../../domain/errors.js';
+import { AppError, badInput } from '../../domain/errors.js';
+import { IMPORT_ENCODINGS } from '../../domain/import-mapping.js';
 import type { Import, ImportOptions } from '../../services/imports.service.js';
 import { actorOf } from '../auth.js';
+import { isMalformedMultipart } from '../multipart-error.js';
 import { projectIdFor } from './project-access.js';
 import { Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 
@@ -20,7 +25,28 @@ const ImportQuery = Type.Object({
     }),
   ),
   delimiter: Type.Optional(Type.String({ description: '`,` or `;` (url-encoded `%3B`); detected from the header line when absent' })),
+  encoding: Type.Optional(
+    Type.Union(
+      IMPORT_ENCODINGS.map((e) => Type.Literal(e)),
+      {
+        description:
+          'The text encoding of the file: `utf-8` (default), `windows-1252` or `latin1` (read as windows-1252), `utf-16` (byte order from its byte-order mark), `utf-16le`, `utf-16be`. A byte-order mark at the start of the file overrides it. A line that does not decode is rejected with its number.',
+      },
+    ),
+  ),
   fileName: Type.Optional(Type.String({ maxLength: 255 })),
+  returning: Type.Optional(
+    Type.Boolean({
+      description:
+        'true: the file lists people who asked to come back after an erasure. Without it, a row whose email was erased from the project is rejected with the reason erased',
+    }),
+  ),
+  async: Type.Optional(
+    Type.Boolean({
+      description:
+        'true (or the header `Prefer: respond-async`): answer 202 as soon as the import is running, then poll `GET …/imports/{iid}`; otherwise answer once it has run',
+    }),
+  ),
 });
 
 const ImportView = Type.Object({
@@ -40,12 +66,17 @@ const ImportView = Type.Object({
     consentStale: Type.Integer(),
     rejected: Type.Integer(),
   }),
+  rowsPerSecond: Type.Number({ description: 'rows read per second since the start (until the end once finished)' }),
   error: Nullable(Type.String()),
+  trackingModule: Type.Union([Type.Literal('on'), Type.Literal('off')], { description: "the project's tracking module now: while off, the imported consent values are recorded but not applied" }),
+  notice: Type.Optional(Type.String({ description: 'present while the tracking module is off' })),
   startedAt: Timestamp,
   finishedAt: Nullable(Timestamp),
 });
 
-export function importView(record: Import) {
+export function importView(record: Import, now: number, project: Pick<Project, 'id' | 'settings'>) {
+  const notice = trackingModuleHint(project.settings.tracking, project.id);
+  const seconds = Math.max((record.finishedAt ?? now) - record.startedAt, 1) / 1000;
   return {
     id: String(record.id),
     status: record.status,
@@ -55,7 +86,10 @@ export function importView(record: Import) {
     delimiter: record.delimiter,
     actor: record.actor,
     counts: record.counts,
+    rowsPerSecond: Math.round((record.counts.rows / seconds) * 10) / 10,
     error: record.error,
+    trackingModule: trackingModuleOf(project.settings.tracking),
+    ...(notice ? { notice } : {}),
     startedAt: iso(record.startedAt),
     finishedAt: isoOrNull(record.finishedAt),
   };
@@ -82,7 +116,7 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
           tags,
           summary: 'Import contacts from CSV: a text/csv body, or multipart/form-data with a `file` part (type, map, delimiter, fileName as query or form fields)',
           description:
-            'UTF-8 with or without BOM, `,` or `;`, a header row. Streams the file and answers once the import has run; each bad row is kept with its line number and reason (`GET …/imports/{iid}/rejected`).',
+            'UTF-8 (with or without BOM), windows-1252/latin1 or UTF-16 (`encoding`), `,` or `;`, a header row. Streams the file and answers once the import has run; each bad row is kept with its line number and reason (`GET …/imports/{iid}/rejected`), a record longer than 1 MiB among them, and a line that does not decode in the encoding.',
           params: ProjectParams,
           querystring: ImportQuery,
           response: { 202: ImportView, ...problemResponses },
@@ -90,10 +124,26 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
       async (request, reply) => {
         const pid = projectIdFor(ctx, request, request.params.pid);
-        const base: ImportOptions = { ...request.query, actor: actorOf(request.principal) };
+        const { async: asyncQuery, ...query } = request.query;
+        const respondAsync = asyncQuery === true || /\brespond-async\b/i.test(String(request.headers.prefer ?? ''));
+        const importWith = async (upload: Readable, options: ImportOptions) => {
+          const input = drainedOnStop(upload);
+          try {
+            return await (respondAsync ? ctx.imports.start(pid, input, options) : ctx.imports.run(pid, input, options));
+          } catch (error) {
+            // Refused before reading (a bad parameter): the upload is still read to its end, for the same reason.
+            if (!upload.readableEnded && !upload.destroyed) {
+              upload.resume();
+              await finished(upload).catch(() => undefined);
+            }
+            throw error;
+          }
+        };
+        const base: ImportOptions = { ...query, actor: actorOf(request.principal) };
         let record: Import | undefined;
         if (request.isMultipart()) {
           const fields: Record<string, string> = {};
+          try {
           for await (const part of request.parts()) {
             if (part.type === 'field') {
               if (typeof part.value === 'string') fields[part.fieldname] = part.value;
@@ -103,27 +153,59 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
               part.file.resume();
               continue;
             }
-            record = await ctx.imports.run(pid, part.file, {
+            record = await importWith(part.file, {
               ...base,
-              ...pick(fields, ['type', 'map', 'delimiter', 'fileName']),
+              ...pick(fields, ['type', 'map', 'delimiter', 'encoding', 'fileName']),
+              ...(fields.returning !== undefined ? { returning: fields.returning === 'true' } : {}),
               fileName: fields.fileName ?? request.query.fileName ?? (part.filename || null),
             });
+          }
+          } catch (error) {
+            throw malformedMultipart(error);
           }
           if (!record) throw badInput('file', 'a multipart upload needs a "file" part');
         } else {
           const body = request.body;
           if (!(body instanceof Readable)) throw badInput('body', 'send the CSV as text/csv or as multipart/form-data with a "file" part');
-          record = await ctx.imports.run(pid, body, base);
+          record = await importWith(body, base);
         }
         reply.code(202);
-        return importView(record);
+        if (respondAsync) reply.header('preference-applied', 'respond-async');
+        return importView(record, ctx.clock(), await ctx.projects.getCached(record.projectId));
+      },
+    );
+
+    r.get(
+      '/api/v1/projects/:pid/imports',
+      {
+        schema: {
+          tags,
+          summary: "The project's imports, newest first, cursor-paged",
+          params: ProjectParams,
+          querystring: Type.Object(
+            { cursor: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ items: Type.Array(ImportView), nextCursor: Nullable(Type.String()) }), ...problemResponses },
+        },
+      },
+      async (request) => {
+        const pid = projectIdFor(ctx, request, request.params.pid);
+        const { cursor, limit } = request.query;
+        const page = await ctx.imports.list(pid, { cursor: cursor === undefined ? undefined : Number(cursor), limit: limit ?? 50 });
+        const now = ctx.clock();
+        const project = await ctx.projects.get(pid);
+        return { items: page.items.map((record) => importView(record, now, project)), nextCursor: page.nextCursor };
       },
     );
 
     r.get(
       '/api/v1/projects/:pid/imports/:iid',
-      { schema: { tags, summary: 'An import record with its counts', params: ImportParams, response: { 200: ImportView, ...problemResponses } } },
-      async (request) => importView(await ctx.imports.get(projectIdFor(ctx, request, request.params.pid), Number(request.params.iid))),
+      { schema: { tags, summary: 'An import record with its counts and its pace', params: ImportParams, response: { 200: ImportView, ...problemResponses } } },
+      async (request) => {
+        const pid = projectIdFor(ctx, request, request.params.pid);
+        return importView(await ctx.imports.get(pid, Number(request.params.iid)), ctx.clock(), await ctx.projects.get(pid));
+      },
     );
 
     r.get(
@@ -144,6 +226,34 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     );
   });
+}
+
+function malformedMultipart(error: unknown): unknown {
+  if (error instanceof AppError || !isMalformedMultipart(error)) return error;
+  return badInput('body', `malformed multipart/form-data: ${error.message}`);
+}
+
+/**
+ * The upload as the import reads it; when the import stops early (a bad
+ * header, a failure) the rest of the upload is read and thrown away instead of
+ * destroying the stream, so the client still gets the answer (a 400) rather
+ * than a reset connection while it sends.
+ */
+async function* drainedOnStop(stream: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
+  const source = stream[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await source.next();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    while (!done) done = (await source.next()).done === true;
+  }
 }
 
 function pick(fields: Record<string, string>, names: string[]): Record<string, string> {

@@ -6,8 +6,9 @@ import { contactLinkPath, signContactLink } from '../../domain/signed-link.js';
 import type { SendingTarget } from '../../services/sendings.service.js';
 import { issueCsrfToken } from '../forms/csrf.js';
 import { hostedFormPage, NO_CONTACT } from '../forms/hosted-page.js';
+import { documented } from '../openapi-docs.js';
 import { Id, Nullable, ProjectParams, problemResponses } from '../schemas.js';
-import { Fields, Texts } from './forms.routes.js';
+import { ConfirmationHours, DoubleOptIn, Fields, Texts } from './forms.routes.js';
 import { projectFor } from './project-access.js';
 
 const IdOrNumber = Type.Union([Id, Type.Integer({ minimum: 1 })]);
@@ -18,7 +19,7 @@ const Target = Type.Union([
   Type.Object({ groupId: IdOrNumber }, { additionalProperties: false }),
   Type.Object({ contactIds: Type.Array(IdOrNumber, { maxItems: 100_000 }) }, { additionalProperties: false }),
 ]);
-const Criteria = Type.Unknown({ description: 'A criteria tree (SPEC §11), as a group takes it' });
+const Criteria = documented('Criteria', 'A criteria tree, as a group takes it. See docs/criteria.md');
 const Lang = Type.Union([Type.Literal('en'), Type.Literal('fr')]);
 const FormKind = Type.Union([Type.Literal('subscription'), Type.Literal('profile'), Type.Literal('tracking-optout'), Type.Literal('unsubscribe')]);
 
@@ -206,6 +207,8 @@ export function previewRoutes(app: FastifyInstance, ctx: AppContext): void {
             fields: Type.Optional(Fields),
             trackingConsentField: Type.Optional(Type.Boolean()),
             offerTrackingOptOut: Type.Optional(Type.Boolean()),
+            doubleOptIn: Type.Optional(DoubleOptIn),
+            confirmationHours: Type.Optional(ConfirmationHours),
             texts: Type.Optional(Texts),
           },
           { additionalProperties: false },
@@ -222,6 +225,8 @@ export function previewRoutes(app: FastifyInstance, ctx: AppContext): void {
         fields: b.fields,
         trackingConsentField: b.trackingConsentField,
         offerTrackingOptOut: b.offerTrackingOptOut,
+        doubleOptIn: b.doubleOptIn,
+        confirmationHours: b.confirmationHours,
         texts: b.texts,
       });
       const { secrets } = ctx.config;

@@ -6,6 +6,7 @@ import type { ContactExport } from '../../services/privacy.service.js';
 import type { Project } from '../../services/projects.service.js';
 import { ContactParams, Id, iso, Nullable, problemResponses, Timestamp } from '../schemas.js';
 import { ConsentEntryView, ContactView, consentEntryView, contactView } from './contacts.routes.js';
+import { actorOf } from '../auth.js';
 import { projectFor } from './project-access.js';
 
 const EventExportView = Type.Object({
@@ -18,6 +19,7 @@ const EventExportView = Type.Object({
   linkUrl: Nullable(Type.String()),
   channel: Nullable(Type.String()),
   name: Nullable(Type.String()),
+  webEventType: Nullable(Type.String({ description: 'a web or app event: the type it was posted with' })),
   url: Nullable(Type.String()),
   formId: Nullable(Id),
   device: Nullable(Type.String()),
@@ -40,6 +42,31 @@ const ContactExportView = Type.Object({
   groups: Type.Array(Type.Object({ groupId: Id, name: Nullable(Type.String()) })),
   scores: Type.Record(Type.String(), Type.Number()),
 });
+
+const ErasureReceiptView = Type.Object(
+  {
+    contactId: Id,
+    erasedAt: Timestamp,
+    removed: Type.Object({
+      events: Type.Integer({ description: 'identified events deleted (and taken out of the report counters)' }),
+      deliveries: Type.Integer(),
+      campaignMemberships: Type.Integer(),
+      groupMemberships: Type.Integer(),
+      pendingRequests: Type.Integer({ description: 'unconfirmed double opt-in requests of the address' }),
+    }),
+    anonymised: Type.Object({
+      consentEntries: Type.Integer({ description: 'consent-history entries kept with their hash and salted email hash, without contact id, IP or user agent' }),
+    }),
+    suppressed: Type.Boolean({
+      description: 'the salted email hash is on the suppression list: an import or merge of the address is rejected (reason erased) unless it says the person came back (returning)',
+    }),
+    ledger: Type.Object(
+      { seq: Type.Integer(), hash: Type.String() },
+      { description: "the erasure's own entry in the project's consent history (action erased): its position and hash in the chain" },
+    ),
+  },
+  { description: 'What the erasure removed, when, and the ledger position that keeps its proof' },
+);
 
 const idOrNull = (id: number | null) => (id === null ? null : String(id));
 
@@ -67,6 +94,7 @@ function exportView(ctx: AppContext, project: Project, data: ContactExport) {
       linkUrl: e.link_url,
       channel: e.channel,
       name: e.name,
+      webEventType: e.web_type,
       url: e.url,
       formId: idOrNull(e.form_id),
       device: e.device,
@@ -115,15 +143,23 @@ export function privacyRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary:
-          'Erasure: deletes the contact, their identified events (taken out of the report counters too), deliveries and memberships; consent history keeps only the salted email hash',
+          'Erasure: deletes the contact, their identified events (taken out of the report counters too), deliveries and memberships; consent history keeps only the salted email hash, and the address goes on the suppression list; answers a receipt',
         params: ContactParams,
-        response: { 204: Type.Null(), ...problemResponses },
+        response: { 200: ErasureReceiptView, ...problemResponses },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const project = await projectFor(ctx, request, request.params.pid);
-      await ctx.privacy.eraseContact(project.id, Number(request.params.cid));
-      return reply.code(204).send(null);
+      const receipt = await ctx.privacy.eraseContact(project.id, Number(request.params.cid), actorOf(request.principal));
+      const { formRequests, consentEntries, ...removed } = receipt.removed;
+      return {
+        contactId: String(receipt.contactId),
+        erasedAt: iso(receipt.erasedAt),
+        removed: { ...removed, pendingRequests: formRequests },
+        anonymised: { consentEntries },
+        suppressed: receipt.suppressed,
+        ledger: receipt.ledger,
+      };
     },
   );
 }

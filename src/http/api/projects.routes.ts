@@ -1,3 +1,4 @@
+import { trackingModuleHint, trackingModuleOf } from '../../domain/tracking-module.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,8 +19,27 @@ const TrackingSettings = Type.Object({
   }),
   honorGpc: Type.Boolean({ description: 'Global Privacy Control: a web event or form request with Sec-GPC: 1 is recorded anonymously' }),
 });
-const Branding = Type.Object({ name: Nullable(Type.String()), logoUrl: Nullable(Type.String()), color: Nullable(Type.String()) });
-const Settings = Type.Object({ tracking: TrackingSettings, retentionDays: Type.Integer(), branding: Branding });
+const Branding = Type.Object({
+  name: Nullable(Type.String()),
+  logoUrl: Nullable(Type.String()),
+  color: Nullable(Type.String()),
+  contact: Nullable(Type.String({ description: "the controller's contact details (e.g. a privacy email address), named on consent receipts" })),
+});
+const Language = Type.Union([Type.Literal('en'), Type.Literal('fr')], { description: "the language of what trackguard adds to the project's emails (the tracking footer)" });
+const FooterText = (what: string) => Type.Optional(Type.String({ maxLength: 500, description: what }));
+const FooterTexts = Type.Object(
+  {
+    tracked: FooterText('the sentence a tracked recipient reads before the preferences link (how to refuse)'),
+    untracked: FooterText('the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it)'),
+    link: FooterText('the label of the tracking preferences link'),
+  },
+  { additionalProperties: false },
+);
+const EmailFooter = Type.Object(
+  { en: Type.Optional(FooterTexts), fr: Type.Optional(FooterTexts) },
+  { additionalProperties: false, description: "the project's own footer texts per language; what is left out keeps the built-in wording" },
+);
+const Settings = Type.Object({ tracking: TrackingSettings, retentionDays: Type.Integer(), branding: Branding, language: Language, emailFooter: EmailFooter });
 const SettingsPatch = Type.Object(
   {
     tracking: Type.Optional(Type.Partial(TrackingSettings, { additionalProperties: false })),
@@ -30,10 +50,13 @@ const SettingsPatch = Type.Object(
           name: Nullable(Type.String({ maxLength: 200 })),
           logoUrl: Nullable(Type.String({ maxLength: 2000, pattern: '^https?://' })),
           color: Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })),
+          contact: Nullable(Type.String({ maxLength: 500 })),
         }),
         { additionalProperties: false },
       ),
     ),
+    language: Type.Optional(Language),
+    emailFooter: Type.Optional(EmailFooter),
   },
   { additionalProperties: false },
 );
@@ -44,7 +67,11 @@ const ProjectView = Type.Object({
   tracking: TrackingSettings,
   retentionDays: Type.Integer(),
   branding: Branding,
+  language: Language,
+  emailFooter: EmailFooter,
   settings: Settings,
+  trackingModule: Type.Union([Type.Literal('on'), Type.Literal('off')], { description: 'tracking.enabled, spelled out: while off, consent is recorded but not applied' }),
+  notice: Type.Optional(Type.String({ description: 'present while the tracking module is off: what that means and how to turn it on' })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -55,6 +82,8 @@ function view(project: Project) {
     name: project.name,
     ...project.settings,
     settings: project.settings,
+    trackingModule: trackingModuleOf(project.settings.tracking),
+    ...(project.settings.tracking.enabled ? {} : { notice: trackingModuleHint(project.settings.tracking, project.id)! }),
     createdAt: iso(project.createdAt),
     updatedAt: iso(project.updatedAt),
   };
@@ -67,6 +96,8 @@ function settingsChanges(before: Project, after: Project): string {
     ...Object.fromEntries(Object.entries(p.settings.tracking).map(([k, v]) => [`tracking.${k}`, v])),
     retentionDays: p.settings.retentionDays,
     ...Object.fromEntries(Object.entries(p.settings.branding).map(([k, v]) => [`branding.${k}`, v])),
+    language: p.settings.language,
+    emailFooter: p.settings.emailFooter,
   });
   const a = flat(before);
   const b = flat(after);
@@ -128,6 +159,8 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
             tracking: Type.Optional(Type.Partial(TrackingSettings, { additionalProperties: false })),
             retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500 })),
             branding: Type.Optional(Type.Index(SettingsPatch, ['branding'])),
+            language: Type.Optional(Language),
+            emailFooter: Type.Optional(EmailFooter),
             settings: Type.Optional(SettingsPatch),
           },
           { additionalProperties: false },
@@ -143,6 +176,8 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
         tracking: { ...settings?.tracking, ...topLevel.tracking },
         retentionDays: topLevel.retentionDays ?? settings?.retentionDays,
         branding: { ...settings?.branding, ...topLevel.branding },
+        language: topLevel.language ?? settings?.language,
+        emailFooter: { ...settings?.emailFooter, ...topLevel.emailFooter },
       };
       const before = await ctx.projects.get(pid);
       const after = await ctx.projects.update(pid, { ...(name ? { name } : {}), settings: patch }, auditActor(request.principal));

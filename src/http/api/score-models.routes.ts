@@ -3,18 +3,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { ScoreModel } from '../../services/scoring.service.js';
+import { documented } from '../openapi-docs.js';
 import { Id, iso, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 import { projectFor } from './project-access.js';
 
 const ModelParams = Type.Object({ pid: Id, mid: Id });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Rules = Type.Unknown({
-  description:
-    'An array of rules {criteria, points, perOccurrence?, max?, withinDays?}. perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, ' +
-    'withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points.',
-});
+const Rules = documented(
+  'ScoreRules',
+  'Rules {criteria, points, perOccurrence?, max?, withinDays?}: perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, ' +
+    'withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points. See docs/criteria.md#score-rules',
+);
 
-const ScoreModelView = Type.Object({ id: Id, name: Type.String(), rules: Type.Unknown(), createdAt: Timestamp, updatedAt: Timestamp });
+const ScoreModelView = Type.Object({ id: Id, name: Type.String(), rules: documented('ScoreRules'), createdAt: Timestamp, updatedAt: Timestamp });
 
 function view(model: ScoreModel) {
   return { id: String(model.id), name: model.name, rules: model.rules, createdAt: iso(model.createdAt), updatedAt: iso(model.updatedAt) };

@@ -1,3 +1,5 @@
+// Hosted pages show texts that operators and form submitters wrote: every interpolated value
+// is escaped unless it is explicitly markup, so a form text can never inject a script.
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../domain/escape-html.js';
 import { html } from './html.js';

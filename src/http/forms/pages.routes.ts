@@ -7,14 +7,16 @@ import type { AppContext } from '../../context.js';
 import { AppError } from '../../domain/errors.js';
 import { formFields, formTexts, type Lang, offersTrackingOptOut, pickLang, showsConsentField } from '../../domain/form.js';
 import { contactLinkPath, signContactLink } from '../../domain/signed-link.js';
-import type { Submitter } from '../../services/forms.service.js';
+import type { ReceiptRef, Submitter } from '../../services/form-submissions.service.js';
 import type { Project } from '../../services/projects.service.js';
 import { statusOf } from '../problem.js';
 import { issueCsrfToken, originAllowed, verifyCsrfToken } from './csrf.js';
 import { hostedFormPage, NO_CONTACT } from './hosted-page.js';
 import type { SafeHtml } from './html.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
-import { type ErrorKind, errorPage, fieldsPage, messagePage, type PageFrame, trackingDonePage, trackingPage, unsubscribedPage } from './views.js';
+import { isMalformedMultipart } from '../multipart-error.js';
+import { installTextGuard } from '../text-guard.js';
+import { confirmPage, type ErrorKind, errorPage, fieldsPage, messagePage, type PageFrame, receiptLink, trackingDonePage, trackingPage, unsubscribedPage } from './views.js';
 
 export interface FormPagesOptions {
   /** Form POSTs allowed per client address in the window (default 60 a minute). */
@@ -70,14 +72,15 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
     if (!app.hasContentTypeParser('multipart/form-data')) {
       await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 0, fields: 50, fieldSize: 8 * 1024, parts: 50 } });
     }
+    installTextGuard(app);
     const limit = options.rateLimit ?? { max: 60, windowMs: 60_000 };
     const limiter = new SlidingWindowLimiter(limit.max, limit.windowMs);
     const { secrets, publicUrl } = ctx.config;
 
+    // X-Frame-Options and nosniff come from the server-wide security headers (http/security-headers.ts);
+    // a page needs its own CSP (inline styles, images) and keeps its Referer within the site.
     app.addHook('onSend', async (_request, reply, payload) => {
       reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-      reply.header('X-Frame-Options', 'DENY');
-      reply.header('X-Content-Type-Options', 'nosniff');
       reply.header('Referrer-Policy', 'same-origin');
       reply.header('Cache-Control', 'no-store');
       reply.header('X-Robots-Tag', 'noindex, nofollow');
@@ -91,7 +94,7 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
         kind = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : status < 500 ? 'badRequest' : 'error';
       }
       else if (error.validation) kind = error.validationContext === 'params' ? 'notFound' : 'badRequest';
-      else if ((error.statusCode ?? 500) < 500) kind = 'badRequest';
+      else if ((error.statusCode ?? 500) < 500 || isMalformedMultipart(error)) kind = 'badRequest';
       if (kind === 'error') request.log.error({ err: error }, 'form page failed');
       const status = kind === 'badRequest' && error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : STATUS[kind];
       return send(reply, status, errorPage(frameOf(request), kind, kind === 'notFound' ? undefined : pathOf(request)));
@@ -107,14 +110,28 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
         return send(reply, 429, errorPage(frameOf(request), 'tooMany', pathOf(request)));
       }
       const token = first((request.body as FormBody | undefined)?.csrf);
-      if (!originAllowed(request.headers.origin, publicUrl, request.headers.host) || !verifyCsrfToken(secrets, pathOf(request), token, now)) {
+      const claim = originAllowed(request.headers.origin, publicUrl, request.headers.host) ? verifyCsrfToken(secrets, pathOf(request), token, now) : null;
+      // A token works once: a replayed POST (a captured request, a double submit) changes nothing.
+      if (!claim || !(await ctx.formSubmissions.spendToken(claim))) {
         return send(reply, 403, errorPage(frameOf(request), 'forbidden', `${pathOf(request)}?lang=${langOf(request)}`));
       }
     };
     const csrfFor = (request: FastifyRequest): string => issueCsrfToken(secrets, pathOf(request), ctx.clock());
+    /** The signed download link of the receipt of a change just made (SPEC §14). */
+    const receiptUrl = (project: Project, receipt: ReceiptRef | undefined): string | null =>
+      receipt ? ctx.receipts.linkPath(project.id, receipt.contactId, receipt.seq, ctx.clock()) : null;
 
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const hide = true;
+
+    // A consent receipt, from the link of a confirmation page: the signed JSON of one history entry.
+    r.get('/receipt/:token', { schema: { hide, params: TokenParams } }, async (request, reply) => {
+      const { file, seq } = await ctx.receipts.download(request.params.token, ctx.clock());
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="consent-receipt-${seq}.json"`)
+        .send(file);
+    });
 
     // Subscription form: public, found by its id.
     r.get('/subscribe/:formId', { schema: { hide, params: FormIdParams, querystring: Query } }, async (request, reply) => {
@@ -126,10 +143,41 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
       const frame = frameOf(request, project);
       const texts = formTexts(form.kind, frame.lang, form.spec);
       const consentTicked = ticked(request.body.trackingConsent);
-      const outcome = await ctx.forms.subscribe(project, form, request.body, consentTicked, frame.lang, submitter(request));
+      const outcome = await ctx.formSubmissions.subscribe(project, form, request.body, consentTicked, frame.lang, submitter(request));
+      // The email goes out after the answer; its failure is logged without the address.
+      void outcome.mail?.catch((error: NodeJS.ErrnoException) => request.log.error({ code: error.code, formId: form.id }, 'confirmation email not sent'));
+      // The answer depends on the form only, never on whether the address was known (no enumeration).
+      if (outcome.ok && form.spec.doubleOptIn === true) return send(reply, 200, messagePage(frame, texts.checkEmailTitle, texts.checkEmailText));
       if (outcome.ok) return send(reply, 200, messagePage(frame, texts.thanksTitle, texts.thanksText));
       const state = { fields: formFields(form.spec), values: outcome.values, errors: outcome.errors, consent: { shown: showsConsentField(form), checked: consentTicked } };
       return send(reply, 400, fieldsPage(frame, texts, form.spec, csrfFor(request), state));
+    });
+
+    // Double opt-in confirmation, from the link of the email: GET only shows the button (link scanners).
+    const invalidLink = (reply: FastifyReply, frame: PageFrame, texts: { confirmInvalidTitle: string; confirmInvalidText: string }) =>
+      send(reply, 404, messagePage(frame, texts.confirmInvalidTitle, texts.confirmInvalidText));
+    r.get('/confirm/:token', { schema: { hide, params: TokenParams, querystring: Query } }, async (request, reply) => {
+      const frame = frameOf(request);
+      try {
+        const { project, form, consent } = await ctx.formSubmissions.confirmationPage(request.params.token);
+        const texts = formTexts(form.kind, frame.lang, form.spec);
+        const label = consent && showsConsentField(form) ? texts.consentLabel : null;
+        return send(reply, 200, confirmPage({ ...frame, project }, texts, csrfFor(request), label));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'LinkNotFound') return invalidLink(reply, frame, formTexts('subscription', frame.lang, {}));
+        throw error;
+      }
+    });
+    r.post('/confirm/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(false) }, async (request, reply) => {
+      const frame = frameOf(request);
+      try {
+        const { project, form, receipt } = await ctx.formSubmissions.confirm(request.params.token, frame.lang, submitter(request));
+        const texts = formTexts(form.kind, frame.lang, form.spec);
+        return send(reply, 200, messagePage({ ...frame, project }, texts.thanksTitle, texts.thanksText, receiptLink(frame.lang, receiptUrl(project, receipt))));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'LinkNotFound') return invalidLink(reply, frame, formTexts('subscription', frame.lang, {}));
+        throw error;
+      }
     });
 
     // Profile update, behind the contact's signed link.
@@ -142,8 +190,8 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
       const frame = frameOf(request, project);
       const texts = formTexts('profile', frame.lang, form.spec);
       const consentTicked = ticked(request.body.trackingConsent);
-      const outcome = await ctx.forms.updateProfile(project, contact.id, form, request.body, consentTicked, frame.lang, submitter(request));
-      if (outcome.ok) return send(reply, 200, messagePage(frame, texts.thanksTitle, texts.thanksText));
+      const outcome = await ctx.formSubmissions.updateProfile(project, contact.id, form, request.body, consentTicked, frame.lang, submitter(request));
+      if (outcome.ok) return send(reply, 200, messagePage(frame, texts.thanksTitle, texts.thanksText, receiptLink(frame.lang, receiptUrl(project, outcome.receipt))));
       const state = { fields: formFields(form.spec), values: outcome.values, errors: outcome.errors, consent: { shown: showsConsentField(form), checked: consentTicked } };
       return send(reply, 400, fieldsPage(frame, texts, form.spec, csrfFor(request), state));
     });
@@ -159,9 +207,9 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
       const texts = formTexts('tracking-optout', frame.lang, form.spec);
       const action = first(request.body.action);
       if (action !== 'refuse' && action !== 'accept') return send(reply, 400, errorPage(frame, 'badRequest', `${frame.path}?lang=${frame.lang}`));
-      const after = await ctx.forms.setTracking(project, contact, form, action === 'accept', frame.lang, submitter(request));
+      const { contact: after, receipt } = await ctx.formSubmissions.setTracking(project, contact, form, action === 'accept', frame.lang, submitter(request));
       // A change older than the current consent date is not applied (newest date wins): show the page as it stands.
-      const page = after.hasTrackingConsent === null ? trackingPage(frame, texts, after, csrfFor(request)) : trackingDonePage(frame, texts, after, csrfFor(request));
+      const page = after.hasTrackingConsent === null ? trackingPage(frame, texts, after, csrfFor(request)) : trackingDonePage(frame, texts, after, csrfFor(request), receiptUrl(project, receipt));
       return send(reply, 200, page);
     });
 
@@ -176,9 +224,9 @@ export function formPages(ctx: AppContext, options: FormPagesOptions = {}) {
     r.post('/unsubscribe/:token', { schema: { hide, params: TokenParams, querystring: Query, body: Body }, preHandler: guard(true) }, async (request, reply) => {
       const { project, contact, form } = await ctx.forms.contactPage('unsubscribe', request.params.token);
       const frame = frameOf(request, project);
-      await ctx.forms.unsubscribe(project, contact, form, submitter(request));
+      const { receipt } = await ctx.formSubmissions.unsubscribe(project, contact, form, submitter(request), frame.lang);
       const optOut = optOutUrlOf(project, contact.id, offersTrackingOptOut(form, project));
-      return send(reply, 200, unsubscribedPage(frame, formTexts('unsubscribe', frame.lang, form.spec), optOut && `${optOut}?lang=${frame.lang}`));
+      return send(reply, 200, unsubscribedPage(frame, formTexts('unsubscribe', frame.lang, form.spec), optOut && `${optOut}?lang=${frame.lang}`, receiptUrl(project, receipt)));
     });
   };
 }

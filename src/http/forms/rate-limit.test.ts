@@ -1,3 +1,5 @@
+// Public forms are open to anyone: the limiter must stop floods per key and must not itself
+// become the memory leak an attacker uses (many distinct keys).
 import { describe, expect, it } from 'vitest';
 import { SlidingWindowLimiter } from './rate-limit.js';
 

@@ -24,6 +24,8 @@ const UI = {
     errorTitle: 'Something went wrong',
     errorText: 'Please try again in a few minutes.',
     back: 'Back to the page',
+    receipt: 'Download your consent receipt (JSON)',
+    receiptNote: 'A signed record of this change, which you can keep as proof.',
   },
   fr: {
     languageNav: 'Langue',
@@ -44,6 +46,8 @@ const UI = {
     errorTitle: 'Une erreur est survenue',
     errorText: 'Veuillez réessayer dans quelques minutes.',
     back: 'Retour à la page',
+    receipt: 'Télécharger votre reçu de consentement (JSON)',
+    receiptNote: 'Une preuve signée de ce changement, à conserver.',
   },
 } as const;
 
@@ -213,6 +217,34 @@ ${consent}
   );
 }
 
+/**
+ * The double opt-in confirmation page a link from the email opens: what is
+ * confirmed (the consent wording, when the box was ticked) and one button.
+ * Only the POST of that button confirms.
+ */
+export function confirmPage(frame: PageFrame, texts: FormTexts, csrf: string, consentLabel: string | null): SafeHtml {
+  return layout(
+    frame,
+    texts.confirmTitle,
+    html`<h1>${texts.confirmTitle}</h1>
+<p>${texts.confirmText}</p>
+${consentLabel === null ? '' : html`<p class="status">${consentLabel}</p>`}
+<form method="post" action="${actionOf(frame)}">
+${csrfField(csrf)}
+<button type="submit">${texts.confirmButton}</button>
+</form>`,
+  );
+}
+
+/**
+ * The link to the receipt of the change just made (SPEC §14), for a
+ * confirmation page; nothing when the change wrote no history entry.
+ */
+export function receiptLink(lang: Lang, url: string | null): SafeHtml {
+  const ui = UI[lang];
+  return url ? html`<p class="receipt">${ui.receiptNote} <a href="${url}" type="application/json" download>${ui.receipt}</a></p>` : html``;
+}
+
 /** A confirmation page; `extra` adds what comes after (a way back, an offer). */
 export function messagePage(frame: PageFrame, title: string, text: string, extra?: SafeHtml): SafeHtml {
   return layout(frame, title, html`<h1>${title}</h1>${text ? html`<p>${text}</p>` : ''}${extra ?? ''}`);
@@ -248,7 +280,7 @@ ${trackingButtons(frame, texts, csrf, actions)}`,
 }
 
 /** After a button of the opt-out page: what was recorded, and the way back. */
-export function trackingDonePage(frame: PageFrame, texts: FormTexts, contact: Contact, csrf: string): SafeHtml {
+export function trackingDonePage(frame: PageFrame, texts: FormTexts, contact: Contact, csrf: string, receiptUrl: string | null = null): SafeHtml {
   const accepted = contact.hasTrackingConsent === true;
   const title = accepted ? texts.acceptedTitle : texts.refusedTitle;
   return layout(
@@ -256,6 +288,7 @@ export function trackingDonePage(frame: PageFrame, texts: FormTexts, contact: Co
     title,
     html`<h1>${title}</h1>
 <p role="status">${accepted ? texts.acceptedText : texts.refusedText}</p>
+${receiptLink(frame.lang, receiptUrl)}
 <h2>${texts.changeMind}</h2>
 <p>${texts.intro}</p>
 ${trackingButtons(frame, texts, csrf, [accepted ? 'refuse' : 'accept'])}`,
@@ -282,8 +315,8 @@ ${csrfField(csrf)}
   return layout(frame, texts.title, html`<h1>${texts.title}</h1>\n${action}${optOutOffer(texts, optOutUrl)}`);
 }
 
-export function unsubscribedPage(frame: PageFrame, texts: FormTexts, optOutUrl: string | null): SafeHtml {
-  return messagePage(frame, texts.thanksTitle, texts.thanksText, html`${optOutOffer(texts, optOutUrl)}`);
+export function unsubscribedPage(frame: PageFrame, texts: FormTexts, optOutUrl: string | null, receiptUrl: string | null = null): SafeHtml {
+  return messagePage(frame, texts.thanksTitle, texts.thanksText, html`${receiptLink(frame.lang, receiptUrl)}${optOutOffer(texts, optOutUrl)}`);
 }
 
 export type ErrorKind = 'notFound' | 'forbidden' | 'tooMany' | 'badRequest' | 'error';

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { normalizeLink } from '../../domain/link.js';
 import type { HitRequest } from '../../services/tracking.service.js';
 
 /** A 1×1 transparent GIF. */
@@ -29,6 +30,7 @@ export function trackRoutes(app: FastifyInstance, ctx: AppContext): void {
     reply.header('cache-control', 'no-store, private').header('referrer-policy', 'no-referrer');
     // The destination comes from the stored sending; a forged token never redirects.
     if (!outcome.found || !outcome.location) return reply.code(404).type('text/plain').send('Not found');
-    return reply.redirect(outcome.location, 302);
+    // Links of sendings stored before links were normalised at save, and injected values, are encoded here too.
+    return reply.redirect(normalizeLink(outcome.location), 302);
   });
 }

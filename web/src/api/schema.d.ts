@@ -801,6 +801,28 @@ export interface paths {
                                     name: string | null;
                                     logoUrl: string | null;
                                     color: string | null;
+                                    contact: string | null;
+                                };
+                                /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                                language: "en" | "fr";
+                                /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                                emailFooter: {
+                                    en?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
+                                    fr?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
                                 };
                                 settings: {
                                     tracking: {
@@ -821,8 +843,34 @@ export interface paths {
                                         name: string | null;
                                         logoUrl: string | null;
                                         color: string | null;
+                                        contact: string | null;
+                                    };
+                                    /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                                    language: "en" | "fr";
+                                    /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                                    emailFooter: {
+                                        en?: {
+                                            /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                            tracked?: string;
+                                            /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                            untracked?: string;
+                                            /** @description the label of the tracking preferences link */
+                                            link?: string;
+                                        };
+                                        fr?: {
+                                            /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                            tracked?: string;
+                                            /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                            untracked?: string;
+                                            /** @description the label of the tracking preferences link */
+                                            link?: string;
+                                        };
                                     };
                                 };
+                                /** @description tracking.enabled, spelled out: while off, consent is recorded but not applied */
+                                trackingModule: "on" | "off";
+                                /** @description present while the tracking module is off: what that means and how to turn it on */
+                                notice?: string;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -892,6 +940,28 @@ export interface paths {
                                 name?: string | null;
                                 logoUrl?: string | null;
                                 color?: string | null;
+                                contact?: string | null;
+                            };
+                            /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                            language?: "en" | "fr";
+                            /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                            emailFooter?: {
+                                en?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
+                                fr?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
                             };
                         };
                     };
@@ -926,6 +996,28 @@ export interface paths {
                                 name: string | null;
                                 logoUrl: string | null;
                                 color: string | null;
+                                contact: string | null;
+                            };
+                            /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                            language: "en" | "fr";
+                            /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                            emailFooter: {
+                                en?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
+                                fr?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
                             };
                             settings: {
                                 tracking: {
@@ -946,8 +1038,34 @@ export interface paths {
                                     name: string | null;
                                     logoUrl: string | null;
                                     color: string | null;
+                                    contact: string | null;
+                                };
+                                /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                                language: "en" | "fr";
+                                /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                                emailFooter: {
+                                    en?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
+                                    fr?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
                                 };
                             };
+                            /** @description tracking.enabled, spelled out: while off, consent is recorded but not applied */
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off: what that means and how to turn it on */
+                            notice?: string;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1047,6 +1165,28 @@ export interface paths {
                                 name: string | null;
                                 logoUrl: string | null;
                                 color: string | null;
+                                contact: string | null;
+                            };
+                            /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                            language: "en" | "fr";
+                            /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                            emailFooter: {
+                                en?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
+                                fr?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
                             };
                             settings: {
                                 tracking: {
@@ -1067,8 +1207,34 @@ export interface paths {
                                     name: string | null;
                                     logoUrl: string | null;
                                     color: string | null;
+                                    contact: string | null;
+                                };
+                                /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                                language: "en" | "fr";
+                                /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                                emailFooter: {
+                                    en?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
+                                    fr?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
                                 };
                             };
+                            /** @description tracking.enabled, spelled out: while off, consent is recorded but not applied */
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off: what that means and how to turn it on */
+                            notice?: string;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1143,6 +1309,28 @@ export interface paths {
                             name?: string | null;
                             logoUrl?: string | null;
                             color?: string | null;
+                            contact?: string | null;
+                        };
+                        /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                        language?: "en" | "fr";
+                        /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                        emailFooter?: {
+                            en?: {
+                                /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                tracked?: string;
+                                /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                untracked?: string;
+                                /** @description the label of the tracking preferences link */
+                                link?: string;
+                            };
+                            fr?: {
+                                /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                tracked?: string;
+                                /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                untracked?: string;
+                                /** @description the label of the tracking preferences link */
+                                link?: string;
+                            };
                         };
                         settings?: {
                             tracking?: {
@@ -1163,6 +1351,28 @@ export interface paths {
                                 name?: string | null;
                                 logoUrl?: string | null;
                                 color?: string | null;
+                                contact?: string | null;
+                            };
+                            /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                            language?: "en" | "fr";
+                            /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                            emailFooter?: {
+                                en?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
+                                fr?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
                             };
                         };
                     };
@@ -1197,6 +1407,28 @@ export interface paths {
                                 name: string | null;
                                 logoUrl: string | null;
                                 color: string | null;
+                                contact: string | null;
+                            };
+                            /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                            language: "en" | "fr";
+                            /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                            emailFooter: {
+                                en?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
+                                fr?: {
+                                    /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                    tracked?: string;
+                                    /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                    untracked?: string;
+                                    /** @description the label of the tracking preferences link */
+                                    link?: string;
+                                };
                             };
                             settings: {
                                 tracking: {
@@ -1217,8 +1449,34 @@ export interface paths {
                                     name: string | null;
                                     logoUrl: string | null;
                                     color: string | null;
+                                    contact: string | null;
+                                };
+                                /** @description the language of what trackguard adds to the project's emails (the tracking footer) */
+                                language: "en" | "fr";
+                                /** @description the project's own footer texts per language; what is left out keeps the built-in wording */
+                                emailFooter: {
+                                    en?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
+                                    fr?: {
+                                        /** @description the sentence a tracked recipient reads before the preferences link (how to refuse) */
+                                        tracked?: string;
+                                        /** @description the sentence an untracked recipient reads before the preferences link (nothing is measured; how to allow it) */
+                                        untracked?: string;
+                                        /** @description the label of the tracking preferences link */
+                                        link?: string;
+                                    };
                                 };
                             };
+                            /** @description tracking.enabled, spelled out: while off, consent is recorded but not applied */
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off: what that means and how to turn it on */
+                            notice?: string;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1720,6 +1978,8 @@ export interface paths {
                             hasTrackingConsent?: unknown;
                             /** @description ISO 8601, YYYY.MM.DD or YYYY-MM-DD; default now */
                             dtTrackingConsent?: unknown;
+                            /** @description true: the person asked to come back after an erasure. Without it, a record whose email was erased from the project is rejected (reason erased); with it, the contact is created and a `returning` entry recorded in the consent history */
+                            returning?: unknown;
                         }[];
                         type?: "upsert" | "add-only" | "update-only";
                     };
@@ -1740,6 +2000,11 @@ export interface paths {
                                 result: "created" | "updated" | "unchanged" | "rejected";
                                 consent: "applied" | "stale" | "none";
                                 error?: string;
+                                /**
+                                 * @description rejected because the address was erased (send returning: true if the person asked to come back)
+                                 * @enum {string}
+                                 */
+                                reason?: "erased";
                             }[];
                             counts: {
                                 created: number;
@@ -1749,6 +2014,9 @@ export interface paths {
                                 consentApplied: number;
                                 consentStale: number;
                             };
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off: the consent values were recorded but are not applied */
+                            notice?: string;
                         };
                     };
                 };
@@ -1808,7 +2076,10 @@ export interface paths {
             parameters: {
                 query?: {
                     trackingStatus?: "accepted" | "refused" | "unanswered";
+                    /** @description exactly this email (normalized) */
                     email?: string;
+                    /** @description part of the email, external id or phone, any case */
+                    search?: string;
                     /** @description numeric id */
                     cursor?: string;
                     limit?: number;
@@ -1843,12 +2114,87 @@ export interface paths {
                                 dtTrackingConsent: string | null;
                                 trackingStatus: "accepted" | "refused" | "unanswered";
                                 tracked: boolean;
+                                /** @description the project's tracking module: while off, consent is recorded but not applied (every contact tracked) */
+                                trackingModule: "on" | "off";
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
                             }[];
                             nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/contacts/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many contacts the project has per tracking status now, and how many are tracked under its settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contacts: number;
+                            accepted: number;
+                            refused: number;
+                            unanswered: number;
+                            tracked: number;
+                            untracked: number;
                         };
                     };
                 };
@@ -1931,6 +2277,8 @@ export interface paths {
                             dtTrackingConsent: string | null;
                             trackingStatus: "accepted" | "refused" | "unanswered";
                             tracked: boolean;
+                            /** @description the project's tracking module: while off, consent is recorded but not applied (every contact tracked) */
+                            trackingModule: "on" | "off";
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2005,7 +2353,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Erasure: deletes the contact, their identified events (taken out of the report counters too), deliveries and memberships; consent history keeps only the salted email hash */
+        /** Erasure: deletes the contact, their identified events (taken out of the report counters too), deliveries and memberships; consent history keeps only the salted email hash, and the address goes on the suppression list; answers a receipt */
         delete: {
             parameters: {
                 query?: never;
@@ -2020,12 +2368,39 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                204: {
+                /** @description What the erasure removed, when, and the ledger position that keeps its proof */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            contactId: string;
+                            /** Format: date-time */
+                            erasedAt: string;
+                            removed: {
+                                /** @description identified events deleted (and taken out of the report counters) */
+                                events: number;
+                                deliveries: number;
+                                campaignMemberships: number;
+                                groupMemberships: number;
+                                /** @description unconfirmed double opt-in requests of the address */
+                                pendingRequests: number;
+                            };
+                            anonymised: {
+                                /** @description consent-history entries kept with their hash and salted email hash, without contact id, IP or user agent */
+                                consentEntries: number;
+                            };
+                            /** @description the salted email hash is on the suppression list: an import or merge of the address is rejected (reason erased) unless it says the person came back (returning) */
+                            suppressed: boolean;
+                            /** @description the erasure's own entry in the project's consent history (action erased): its position and hash in the chain */
+                            ledger: {
+                                seq: number;
+                                hash: string;
+                            };
+                        };
+                    };
                 };
                 /** @description RFC 9457 problem details */
                 400: {
@@ -2114,6 +2489,8 @@ export interface paths {
                             dtTrackingConsent: string | null;
                             trackingStatus: "accepted" | "refused" | "unanswered";
                             tracked: boolean;
+                            /** @description the project's tracking module: while off, consent is recorded but not applied (every contact tracked) */
+                            trackingModule: "on" | "off";
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2289,6 +2666,8 @@ export interface paths {
                                 dtTrackingConsent: string | null;
                                 trackingStatus: "accepted" | "refused" | "unanswered";
                                 tracked: boolean;
+                                /** @description the project's tracking module: while off, consent is recorded but not applied (every contact tracked) */
+                                trackingModule: "on" | "off";
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2333,6 +2712,7 @@ export interface paths {
                                 linkUrl: string | null;
                                 channel: string | null;
                                 name: string | null;
+                                webEventType: string | null;
                                 url: string | null;
                                 formId: string | null;
                                 device: string | null;
@@ -2358,6 +2738,82 @@ export interface paths {
                             scores: {
                                 [key: string]: number;
                             };
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/consent-wordings/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exact consent wording a person was shown, by the `wordingHash` of their consent-history entry */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description the `wordingHash` of a consent-history entry (SHA-256, 64 lower-case hex digits) */
+                    hash: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            hash: string;
+                            /** @description the exact wording the person was shown */
+                            text: string;
+                            /** @description the language of the page that showed it */
+                            lang: string;
+                            /** Format: date-time */
+                            firstShownAt: string;
                         };
                     };
                 };
@@ -2431,7 +2887,7 @@ export interface paths {
                                 name: string;
                                 /** @description dynamic: evaluated when used; static: a snapshot of the members */
                                 type: "dynamic" | "static";
-                                criteria: unknown;
+                                criteria: components["schemas"]["Criteria"];
                                 refreshedAt: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -2488,8 +2944,8 @@ export interface paths {
                         name: string;
                         /** @description dynamic: evaluated when used; static: a snapshot of the members */
                         type?: "dynamic" | "static";
-                        /** @description A criteria tree (SPEC §11): {all:[…]}, {any:[…]}, {not:…}, field clauses {field, op, value?} and behavioural clauses {behavior, sendingId?, messageId?, linkUrl?, eventName?, formId?, withinDays?, minCount?, humanOnly?}. A behavioural clause, positive or negated, never matches an untracked contact. */
-                        criteria: unknown;
+                        /** @description Who the group holds: a criteria tree. A behavioural clause, positive or negated, never matches an untracked contact. See docs/criteria.md */
+                        criteria: components["schemas"]["Criteria"];
                     };
                 };
             };
@@ -2506,7 +2962,7 @@ export interface paths {
                             name: string;
                             /** @description dynamic: evaluated when used; static: a snapshot of the members */
                             type: "dynamic" | "static";
-                            criteria: unknown;
+                            criteria: components["schemas"]["Criteria"];
                             refreshedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2584,7 +3040,7 @@ export interface paths {
                             name: string;
                             /** @description dynamic: evaluated when used; static: a snapshot of the members */
                             type: "dynamic" | "static";
-                            criteria: unknown;
+                            criteria: components["schemas"]["Criteria"];
                             refreshedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2696,8 +3152,8 @@ export interface paths {
                         name?: string;
                         /** @description dynamic: evaluated when used; static: a snapshot of the members */
                         type?: "dynamic" | "static";
-                        /** @description A criteria tree (SPEC §11): {all:[…]}, {any:[…]}, {not:…}, field clauses {field, op, value?} and behavioural clauses {behavior, sendingId?, messageId?, linkUrl?, eventName?, formId?, withinDays?, minCount?, humanOnly?}. A behavioural clause, positive or negated, never matches an untracked contact. */
-                        criteria?: unknown;
+                        /** @description Who the group holds: a criteria tree. A behavioural clause, positive or negated, never matches an untracked contact. See docs/criteria.md */
+                        criteria?: components["schemas"]["Criteria"];
                     };
                 };
             };
@@ -2714,7 +3170,7 @@ export interface paths {
                             name: string;
                             /** @description dynamic: evaluated when used; static: a snapshot of the members */
                             type: "dynamic" | "static";
-                            criteria: unknown;
+                            criteria: components["schemas"]["Criteria"];
                             refreshedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2790,7 +3246,7 @@ export interface paths {
                             name: string;
                             /** @description dynamic: evaluated when used; static: a snapshot of the members */
                             type: "dynamic" | "static";
-                            criteria: unknown;
+                            criteria: components["schemas"]["Criteria"];
                             refreshedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2951,6 +3407,8 @@ export interface paths {
                                 dtTrackingConsent: string | null;
                                 trackingStatus: "accepted" | "refused" | "unanswered";
                                 tracked: boolean;
+                                /** @description the project's tracking module: while off, consent is recorded but not applied (every contact tracked) */
+                                trackingModule: "on" | "off";
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3028,7 +3486,7 @@ export interface paths {
                                 /** @description numeric id */
                                 id: string;
                                 name: string;
-                                rules: unknown;
+                                rules: components["schemas"]["ScoreRules"];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3082,8 +3540,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        /** @description An array of rules {criteria, points, perOccurrence?, max?, withinDays?}. perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points. */
-                        rules: unknown;
+                        /** @description Rules {criteria, points, perOccurrence?, max?, withinDays?}: perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points. See docs/criteria.md#score-rules */
+                        rules: components["schemas"]["ScoreRules"];
                     };
                 };
             };
@@ -3098,7 +3556,7 @@ export interface paths {
                             /** @description numeric id */
                             id: string;
                             name: string;
-                            rules: unknown;
+                            rules: components["schemas"]["ScoreRules"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3173,7 +3631,7 @@ export interface paths {
                             /** @description numeric id */
                             id: string;
                             name: string;
-                            rules: unknown;
+                            rules: components["schemas"]["ScoreRules"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3291,8 +3749,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
-                        /** @description An array of rules {criteria, points, perOccurrence?, max?, withinDays?}. perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points. */
-                        rules?: unknown;
+                        /** @description Rules {criteria, points, perOccurrence?, max?, withinDays?}: perOccurrence gives points per matching event (criteria: one behavioural clause), max caps a rule, withinDays is the default window of its behavioural clauses. Untracked contacts get no behavioural points. See docs/criteria.md#score-rules */
+                        rules?: components["schemas"]["ScoreRules"];
                     };
                 };
             };
@@ -3307,7 +3765,7 @@ export interface paths {
                             /** @description numeric id */
                             id: string;
                             name: string;
-                            rules: unknown;
+                            rules: components["schemas"]["ScoreRules"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3591,6 +4049,234 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        /** Remove a message: it leaves the lists and the API; a sent message stays unchanged for its sendings and reports. 409 MessageInUse while a sending of it has not ended or a campaign not finished sends it */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    mid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a message that has not been sent yet (409 MessageAlreadySent once a sending refers to it); its channel is fixed */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    mid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        communicationType?: string;
+                        subject?: string | null;
+                        html?: string | null;
+                        text?: string | null;
+                        title?: string | null;
+                        body?: string | null;
+                        url?: string | null;
+                        from?: string | null;
+                        injectionRuleIds?: (string | number)[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            id: string;
+                            channel: "email" | "sms" | "push";
+                            name: string;
+                            communicationType: string;
+                            subject: string | null;
+                            html: string | null;
+                            text: string | null;
+                            title: string | null;
+                            url: string | null;
+                            from: string | null;
+                            injectionRuleIds: string[];
+                            links: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/messages/{mid}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test-send a message to up to 10 addresses: rendered as a recipient gets it (merge tags from the contact with that address, if any) but not tracked (links go straight to their destination, no pixel, no event), subject prefixed [Test], header X-Trackguard-Test */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    mid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description email addresses (email), phone numbers (SMS) or device ids (push) */
+                        to: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sent: string[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3629,18 +4315,30 @@ export interface paths {
                                 id: string;
                                 /** @description numeric id */
                                 messageId: string;
-                                target: unknown;
-                                status: "queued" | "sending" | "sent" | "failed";
+                                target: components["schemas"]["SendingTarget"];
+                                /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
+                                status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                                 targeted: number;
                                 tracked: number;
                                 untracked: number;
                                 delivered: number;
                                 failed: number;
+                                /** @description messages a crashed worker had handed to the transport and never recorded: whether they arrived is unknown; never sent again */
+                                lost: number;
+                                /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
+                                warnings: {
+                                    /** @enum {string} */
+                                    code: "MessagesLost";
+                                    count: number;
+                                    message: string;
+                                }[];
                                 error: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
+                                scheduledAt: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
+                                cancelledAt: string | null;
                             }[];
                         };
                     };
@@ -3675,7 +4373,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Send a message to all active contacts, a group or a list of contact ids (a background job; poll until status is sent) */
+        /** Send a message to all active contacts, a group or a list of contact ids (a background job; poll until status is sent), now or at scheduledAt (it then reaches the contacts that exist at that time) */
         post: {
             parameters: {
                 query?: never;
@@ -3698,6 +4396,11 @@ export interface paths {
                         } | {
                             contactIds: (string | number)[];
                         };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 date-time, up to a year ahead; the sending stays queued (and can be cancelled) until then
+                         */
+                        scheduledAt?: string;
                     };
                 };
             };
@@ -3713,18 +4416,30 @@ export interface paths {
                             id: string;
                             /** @description numeric id */
                             messageId: string;
-                            target: unknown;
-                            status: "queued" | "sending" | "sent" | "failed";
+                            target: components["schemas"]["SendingTarget"];
+                            /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
+                            status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
                             tracked: number;
                             untracked: number;
                             delivered: number;
                             failed: number;
+                            /** @description messages a crashed worker had handed to the transport and never recorded: whether they arrived is unknown; never sent again */
+                            lost: number;
+                            /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
+                            warnings: {
+                                /** @enum {string} */
+                                code: "MessagesLost";
+                                count: number;
+                                message: string;
+                            }[];
                             error: string | null;
                             /** Format: date-time */
                             createdAt: string;
+                            scheduledAt: string | null;
                             startedAt: string | null;
                             finishedAt: string | null;
+                            cancelledAt: string | null;
                         };
                     };
                 };
@@ -3748,6 +4463,112 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/sendings/{sid}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a sending that has not started (queued, or scheduled for later): it ends cancelled and sends nothing; 409 SendingStarted once it has started */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    sid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            id: string;
+                            /** @description numeric id */
+                            messageId: string;
+                            target: components["schemas"]["SendingTarget"];
+                            /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
+                            status: "queued" | "sending" | "sent" | "failed" | "cancelled";
+                            targeted: number;
+                            tracked: number;
+                            untracked: number;
+                            delivered: number;
+                            failed: number;
+                            /** @description messages a crashed worker had handed to the transport and never recorded: whether they arrived is unknown; never sent again */
+                            lost: number;
+                            /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
+                            warnings: {
+                                /** @enum {string} */
+                                code: "MessagesLost";
+                                count: number;
+                                message: string;
+                            }[];
+                            error: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            scheduledAt: string | null;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            cancelledAt: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3796,18 +4617,30 @@ export interface paths {
                             id: string;
                             /** @description numeric id */
                             messageId: string;
-                            target: unknown;
-                            status: "queued" | "sending" | "sent" | "failed";
+                            target: components["schemas"]["SendingTarget"];
+                            /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
+                            status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
                             tracked: number;
                             untracked: number;
                             delivered: number;
                             failed: number;
+                            /** @description messages a crashed worker had handed to the transport and never recorded: whether they arrived is unknown; never sent again */
+                            lost: number;
+                            /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
+                            warnings: {
+                                /** @enum {string} */
+                                code: "MessagesLost";
+                                count: number;
+                                message: string;
+                            }[];
                             error: string | null;
                             /** Format: date-time */
                             createdAt: string;
+                            scheduledAt: string | null;
                             startedAt: string | null;
                             finishedAt: string | null;
+                            cancelledAt: string | null;
                         };
                     };
                 };
@@ -3880,13 +4713,31 @@ export interface paths {
                             /** @description numeric id */
                             sendingId: string;
                             status: string;
+                            /** @description targeted = trackedNow + untrackedNow + notDelivered */
                             recipients: {
                                 targeted: number;
+                                /** @description tracked when the sending ran */
                                 tracked: number;
+                                /** @description untracked when the sending ran */
                                 untracked: number;
                                 delivered: number;
                                 failed: number;
+                                /** @description delivered recipients tracked today: the contacts listed */
+                                trackedNow: number;
+                                /** @description delivered recipients untracked today (withdrawals since the sending included): the legend */
+                                untrackedNow: number;
+                                /** @description targeted but not delivered (failed, lost, or skipped when their turn came) */
+                                notDelivered: number;
+                                /** @description handed to the transport by a worker that crashed before recording them: delivery unknown */
+                                lost: number;
                             };
+                            /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
+                            warnings: {
+                                /** @enum {string} */
+                                code: "MessagesLost";
+                                count: number;
+                                message: string;
+                            }[];
                             opens: {
                                 total: number;
                                 unique: number;
@@ -3919,7 +4770,9 @@ export interface paths {
                             }[];
                             contactsTruncated: boolean;
                             legend: {
+                                /** @description untracked recipients today */
                                 untrackedContacts: number;
+                                untrackedAtSending: number;
                                 text: string;
                             };
                             /** @description events of identified (tracked) recipients vs anonymous ones; they add up to the totals */
@@ -4108,7 +4961,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export events for BI as CSV or NDJSON (streamed, in id order); identified events may carry chosen contact fields, anonymous events carry none; with small-group protection, the anonymous part of small groups is left out */
+        /** Export events for BI as CSV or NDJSON (streamed, in id order), with the event name, device and machine flag as in the per-sending export, and the type a web event was posted with (webEventType, beside its name); identified events may carry chosen contact fields, anonymous events carry none; with small-group protection, the anonymous part of small groups is left out */
         get: {
             parameters: {
                 query?: {
@@ -4119,6 +4972,68 @@ export interface paths {
                     format?: "csv" | "ndjson";
                     /** @description contact fields to add, e.g. email,fields.firstName */
                     fields?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/exports/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the contacts with their consent status as CSV or NDJSON (streamed, in id order)
+         * @description Columns: id, email, externalId, phone, status, trackingStatus (accepted | refused | unanswered), tracked (under the project settings now), hasTrackingConsent, dtTrackingConsent, createdAt, updatedAt, fields (custom fields; one JSON cell in CSV). CSV cells a spreadsheet would run as a formula are neutralised with a leading quote.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "csv" | "ndjson";
                 };
                 header?: never;
                 path: {
@@ -4198,9 +5113,9 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 status: "draft" | "running" | "paused" | "finished";
-                                entry: unknown;
+                                entry: components["schemas"]["CampaignEntry"];
                                 start: string;
-                                nodes: unknown[];
+                                nodes: components["schemas"]["CampaignNodes"];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -4255,12 +5170,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        /** @description {groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts */
-                        entry: unknown;
+                        /** @description {groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts. See docs/campaigns.md */
+                        entry: components["schemas"]["CampaignEntry"];
                         /** @description the id of the first node */
                         start: unknown;
-                        /** @description send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). */
-                        nodes: unknown;
+                        /** @description send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). See docs/campaigns.md */
+                        nodes: components["schemas"]["CampaignNodes"];
                     };
                 };
             };
@@ -4276,9 +5191,9 @@ export interface paths {
                             id: string;
                             name: string;
                             status: "draft" | "running" | "paused" | "finished";
-                            entry: unknown;
+                            entry: components["schemas"]["CampaignEntry"];
                             start: string;
-                            nodes: unknown[];
+                            nodes: components["schemas"]["CampaignNodes"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4355,9 +5270,9 @@ export interface paths {
                             id: string;
                             name: string;
                             status: "draft" | "running" | "paused" | "finished";
-                            entry: unknown;
+                            entry: components["schemas"]["CampaignEntry"];
                             start: string;
-                            nodes: unknown[];
+                            nodes: components["schemas"]["CampaignNodes"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4476,12 +5391,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
-                        /** @description {groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts */
-                        entry?: unknown;
+                        /** @description {groupId}: the group members at start; {api: true}: contacts added through POST …/campaigns/{id}/contacts. See docs/campaigns.md */
+                        entry?: components["schemas"]["CampaignEntry"];
                         /** @description the id of the first node */
                         start?: unknown;
-                        /** @description send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). */
-                        nodes?: unknown;
+                        /** @description send {id, type, messageId, next}, wait {id, type, duration (ISO 8601, e.g. PT1H, P2D), next}, condition {id, type, criteria, yes, no}, end {id, type}. At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). See docs/campaigns.md */
+                        nodes?: components["schemas"]["CampaignNodes"];
                     };
                 };
             };
@@ -4497,9 +5412,9 @@ export interface paths {
                             id: string;
                             name: string;
                             status: "draft" | "running" | "paused" | "finished";
-                            entry: unknown;
+                            entry: components["schemas"]["CampaignEntry"];
                             start: string;
-                            nodes: unknown[];
+                            nodes: components["schemas"]["CampaignNodes"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4583,9 +5498,9 @@ export interface paths {
                             id: string;
                             name: string;
                             status: "draft" | "running" | "paused" | "finished";
-                            entry: unknown;
+                            entry: components["schemas"]["CampaignEntry"];
                             start: string;
-                            nodes: unknown[];
+                            nodes: components["schemas"]["CampaignNodes"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4673,9 +5588,9 @@ export interface paths {
                             id: string;
                             name: string;
                             status: "draft" | "running" | "paused" | "finished";
-                            entry: unknown;
+                            entry: components["schemas"]["CampaignEntry"];
                             start: string;
-                            nodes: unknown[];
+                            nodes: components["schemas"]["CampaignNodes"];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4853,6 +5768,8 @@ export interface paths {
                             nodes: {
                                 [key: string]: {
                                     reached: number;
+                                    /** @description at a behavioural condition: the contacts who left the campaign here because they were untracked */
+                                    leftUntracked: number;
                                 };
                             };
                         };
@@ -5302,7 +6219,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's forms */
+        /** The project's forms, and which one each per-contact link of a message opens */
         get: {
             parameters: {
                 query?: never;
@@ -5330,7 +6247,9 @@ export interface paths {
                                 fields?: string[];
                                 trackingConsentField?: boolean;
                                 offerTrackingOptOut?: boolean;
-                                /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                                doubleOptIn?: boolean;
+                                confirmationHours?: number;
+                                /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                                 texts?: {
                                     en?: {
                                         title?: string;
@@ -5352,6 +6271,15 @@ export interface paths {
                                         alreadyUnsubscribed?: string;
                                         optOutOffer?: string;
                                         optOutLink?: string;
+                                        checkEmailTitle?: string;
+                                        checkEmailText?: string;
+                                        confirmEmailSubject?: string;
+                                        confirmEmailText?: string;
+                                        confirmTitle?: string;
+                                        confirmText?: string;
+                                        confirmButton?: string;
+                                        confirmInvalidTitle?: string;
+                                        confirmInvalidText?: string;
                                         /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                         fieldLabels?: {
                                             [key: string]: string;
@@ -5377,6 +6305,15 @@ export interface paths {
                                         alreadyUnsubscribed?: string;
                                         optOutOffer?: string;
                                         optOutLink?: string;
+                                        checkEmailTitle?: string;
+                                        checkEmailText?: string;
+                                        confirmEmailSubject?: string;
+                                        confirmEmailText?: string;
+                                        confirmTitle?: string;
+                                        confirmText?: string;
+                                        confirmButton?: string;
+                                        confirmInvalidTitle?: string;
+                                        confirmInvalidText?: string;
                                         /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                         fieldLabels?: {
                                             [key: string]: string;
@@ -5385,11 +6322,19 @@ export interface paths {
                                 };
                                 /** @description public page of a subscription form */
                                 url?: string;
+                                /** @description unsubscribe, tracking-optout and profile forms: whether messages' links open this one */
+                                default?: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
                             }[];
+                            /** @description the form each per-contact link of a message opens; null = the built-in page */
+                            defaults: {
+                                unsubscribe: string | null;
+                                "tracking-optout": string | null;
+                                profile: string | null;
+                            };
                         };
                     };
                 };
@@ -5445,7 +6390,11 @@ export interface paths {
                         trackingConsentField?: boolean;
                         /** @description unsubscribe: offer the tracking opt-out page instead */
                         offerTrackingOptOut?: boolean;
-                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                        /** @description subscription: every submission waits for the confirmation link emailed to the address (an address already known always does) */
+                        doubleOptIn?: boolean;
+                        /** @description subscription: hours a confirmation link stays valid (default 48) */
+                        confirmationHours?: number;
+                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                         texts?: {
                             en?: {
                                 title?: string;
@@ -5467,6 +6416,15 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
@@ -5492,12 +6450,23 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
                                 };
                             };
                         };
+                        /** @description unsubscribe, tracking-optout and profile forms: true makes this the form messages' links open (the previous default stops being one); the first form of a kind is the default unless false is given */
+                        default?: boolean;
                     };
                 };
             };
@@ -5516,7 +6485,9 @@ export interface paths {
                             fields?: string[];
                             trackingConsentField?: boolean;
                             offerTrackingOptOut?: boolean;
-                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                            doubleOptIn?: boolean;
+                            confirmationHours?: number;
+                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                             texts?: {
                                 en?: {
                                     title?: string;
@@ -5538,6 +6509,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5563,6 +6543,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5571,6 +6560,8 @@ export interface paths {
                             };
                             /** @description public page of a subscription form */
                             url?: string;
+                            /** @description unsubscribe, tracking-optout and profile forms: whether messages' links open this one */
+                            default?: boolean;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -5649,7 +6640,9 @@ export interface paths {
                             fields?: string[];
                             trackingConsentField?: boolean;
                             offerTrackingOptOut?: boolean;
-                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                            doubleOptIn?: boolean;
+                            confirmationHours?: number;
+                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                             texts?: {
                                 en?: {
                                     title?: string;
@@ -5671,6 +6664,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5696,6 +6698,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5704,6 +6715,8 @@ export interface paths {
                             };
                             /** @description public page of a subscription form */
                             url?: string;
+                            /** @description unsubscribe, tracking-optout and profile forms: whether messages' links open this one */
+                            default?: boolean;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -5816,7 +6829,11 @@ export interface paths {
                         fields?: string[];
                         trackingConsentField?: boolean;
                         offerTrackingOptOut?: boolean;
-                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                        /** @description subscription: every submission waits for the confirmation link emailed to the address (an address already known always does) */
+                        doubleOptIn?: boolean;
+                        /** @description subscription: hours a confirmation link stays valid (default 48) */
+                        confirmationHours?: number;
+                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                         texts?: {
                             en?: {
                                 title?: string;
@@ -5838,6 +6855,15 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
@@ -5863,12 +6889,23 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
                                 };
                             };
                         };
+                        /** @description unsubscribe, tracking-optout and profile forms: true makes this the form messages' links open (the previous default stops being one); the first form of a kind is the default unless false is given */
+                        default?: boolean;
                     };
                 };
             };
@@ -5887,7 +6924,9 @@ export interface paths {
                             fields?: string[];
                             trackingConsentField?: boolean;
                             offerTrackingOptOut?: boolean;
-                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                            doubleOptIn?: boolean;
+                            confirmationHours?: number;
+                            /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                             texts?: {
                                 en?: {
                                     title?: string;
@@ -5909,6 +6948,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5934,6 +6982,15 @@ export interface paths {
                                     alreadyUnsubscribed?: string;
                                     optOutOffer?: string;
                                     optOutLink?: string;
+                                    checkEmailTitle?: string;
+                                    checkEmailText?: string;
+                                    confirmEmailSubject?: string;
+                                    confirmEmailText?: string;
+                                    confirmTitle?: string;
+                                    confirmText?: string;
+                                    confirmButton?: string;
+                                    confirmInvalidTitle?: string;
+                                    confirmInvalidText?: string;
                                     /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                     fieldLabels?: {
                                         [key: string]: string;
@@ -5942,6 +6999,8 @@ export interface paths {
                             };
                             /** @description public page of a subscription form */
                             url?: string;
+                            /** @description unsubscribe, tracking-optout and profile forms: whether messages' links open this one */
+                            default?: boolean;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6277,8 +7336,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description A criteria tree (SPEC §11), as a group takes it */
-                        criteria: unknown;
+                        /** @description A criteria tree, as a group takes it. See docs/criteria.md */
+                        criteria: components["schemas"]["Criteria"];
                     };
                 };
             };
@@ -6448,7 +7507,11 @@ export interface paths {
                         fields?: string[];
                         trackingConsentField?: boolean;
                         offerTrackingOptOut?: boolean;
-                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, fieldLabels */
+                        /** @description subscription: every submission waits for the confirmation link emailed to the address (an address already known always does) */
+                        doubleOptIn?: boolean;
+                        /** @description subscription: hours a confirmation link stays valid (default 48) */
+                        confirmationHours?: number;
+                        /** @description texts overriding the defaults, per language; keys: title, intro, submit, consentLabel, thanksTitle, thanksText, statusAccepted, statusRefused, statusUnanswered, refuseButton, acceptButton, refusedTitle, refusedText, acceptedTitle, acceptedText, changeMind, alreadyUnsubscribed, optOutOffer, optOutLink, checkEmailTitle, checkEmailText, confirmEmailSubject, confirmEmailText, confirmTitle, confirmText, confirmButton, confirmInvalidTitle, confirmInvalidText, fieldLabels */
                         texts?: {
                             en?: {
                                 title?: string;
@@ -6470,6 +7533,15 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
@@ -6495,6 +7567,15 @@ export interface paths {
                                 alreadyUnsubscribed?: string;
                                 optOutOffer?: string;
                                 optOutLink?: string;
+                                checkEmailTitle?: string;
+                                checkEmailText?: string;
+                                confirmEmailSubject?: string;
+                                confirmEmailText?: string;
+                                confirmTitle?: string;
+                                confirmText?: string;
+                                confirmButton?: string;
+                                confirmInvalidTitle?: string;
+                                confirmInvalidText?: string;
                                 /** @description labels by field name, e.g. {"fields.firstName": "Prénom"} */
                                 fieldLabels?: {
                                     [key: string]: string;
@@ -6932,6 +8013,512 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{pid}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhooks (never their secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description numeric id */
+                                id: string;
+                                /** @description numeric id */
+                                projectId: string;
+                                url: string;
+                                events: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                                active: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a consent webhook: each event is POSTed as signed JSON, retried with back-off for 24 h */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description http(s); loopback and private receivers are refused unless TRACKGUARD_WEBHOOK_ALLOW_PRIVATE=true */
+                        url: string;
+                        /** @description signs each delivery (X-Trackguard-Signature); never returned */
+                        secret: string;
+                        events: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            id: string;
+                            /** @description numeric id */
+                            projectId: string;
+                            url: string;
+                            events: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/webhooks/{wid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a webhook (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    wid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            id: string;
+                            /** @description numeric id */
+                            projectId: string;
+                            url: string;
+                            events: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its log: queued deliveries are not sent */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    wid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook: URL (checked again), secret, events, active */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    wid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description http(s); loopback and private receivers are refused unless TRACKGUARD_WEBHOOK_ALLOW_PRIVATE=true */
+                        url?: string;
+                        /** @description signs each delivery (X-Trackguard-Signature); never returned */
+                        secret?: string;
+                        events?: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description numeric id */
+                            id: string;
+                            /** @description numeric id */
+                            projectId: string;
+                            url: string;
+                            events: ("consent.changed" | "contact.erased" | "contact.unsubscribed")[];
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{pid}/webhooks/{wid}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's delivery log, newest first: status, attempts (each with its answer), last error, next attempt */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                    /** @description numeric id */
+                    wid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description numeric id */
+                                id: string;
+                                /** @description the payload id, also sent as X-Trackguard-Delivery: the idempotency key */
+                                eventId: string;
+                                type: "consent.changed" | "contact.erased" | "contact.unsubscribed";
+                                status: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                lastError: string | null;
+                                lastStatusCode: number | null;
+                                nextAttemptAt: string | null;
+                                deliveredAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                attemptLog: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    statusCode: number | null;
+                                    error: string | null;
+                                }[];
+                                /** @description the JSON body delivered */
+                                payload: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{pid}/imports": {
         parameters: {
             query?: never;
@@ -6939,11 +8526,99 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The project's imports, newest first, cursor-paged */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description numeric id */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    pid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description numeric id */
+                                id: string;
+                                status: "running" | "done" | "failed";
+                                fileName: string | null;
+                                type: string;
+                                mapping: {
+                                    column: string;
+                                    target: string;
+                                }[];
+                                delimiter: string;
+                                actor: string;
+                                counts: {
+                                    rows: number;
+                                    created: number;
+                                    updated: number;
+                                    unchanged: number;
+                                    consentApplied: number;
+                                    consentStale: number;
+                                    rejected: number;
+                                };
+                                /** @description rows read per second since the start (until the end once finished) */
+                                rowsPerSecond: number;
+                                error: string | null;
+                                /** @description the project's tracking module now: while off, the imported consent values are recorded but not applied */
+                                trackingModule: "on" | "off";
+                                /** @description present while the tracking module is off */
+                                notice?: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Import contacts from CSV: a text/csv body, or multipart/form-data with a `file` part (type, map, delimiter, fileName as query or form fields)
-         * @description UTF-8 with or without BOM, `,` or `;`, a header row. Streams the file and answers once the import has run; each bad row is kept with its line number and reason (`GET …/imports/{iid}/rejected`).
+         * @description UTF-8 (with or without BOM), windows-1252/latin1 or UTF-16 (`encoding`), `,` or `;`, a header row. Streams the file and answers once the import has run; each bad row is kept with its line number and reason (`GET …/imports/{iid}/rejected`), a record longer than 1 MiB among them, and a line that does not decode in the encoding.
          */
         post: {
             parameters: {
@@ -6953,7 +8628,13 @@ export interface paths {
                     map?: string;
                     /** @description `,` or `;` (url-encoded `%3B`); detected from the header line when absent */
                     delimiter?: string;
+                    /** @description The text encoding of the file: `utf-8` (default), `windows-1252` or `latin1` (read as windows-1252), `utf-16` (byte order from its byte-order mark), `utf-16le`, `utf-16be`. A byte-order mark at the start of the file overrides it. A line that does not decode is rejected with its number. */
+                    encoding?: "utf-8" | "windows-1252" | "latin1" | "utf-16" | "utf-16le" | "utf-16be";
                     fileName?: string;
+                    /** @description true: the file lists people who asked to come back after an erasure. Without it, a row whose email was erased from the project is rejected with the reason erased */
+                    returning?: boolean;
+                    /** @description true (or the header `Prefer: respond-async`): answer 202 as soon as the import is running, then poll `GET …/imports/{iid}`; otherwise answer once it has run */
+                    async?: boolean;
                 };
                 header?: never;
                 path: {
@@ -6991,7 +8672,13 @@ export interface paths {
                                 consentStale: number;
                                 rejected: number;
                             };
+                            /** @description rows read per second since the start (until the end once finished) */
+                            rowsPerSecond: number;
                             error: string | null;
+                            /** @description the project's tracking module now: while off, the imported consent values are recorded but not applied */
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off */
+                            notice?: string;
                             /** Format: date-time */
                             startedAt: string;
                             finishedAt: string | null;
@@ -7040,7 +8727,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An import record with its counts */
+        /** An import record with its counts and its pace */
         get: {
             parameters: {
                 query?: never;
@@ -7082,7 +8769,13 @@ export interface paths {
                                 consentStale: number;
                                 rejected: number;
                             };
+                            /** @description rows read per second since the start (until the end once finished) */
+                            rowsPerSecond: number;
                             error: string | null;
+                            /** @description the project's tracking module now: while off, the imported consent values are recorded but not applied */
+                            trackingModule: "on" | "off";
+                            /** @description present while the tracking module is off */
+                            notice?: string;
                             /** Format: date-time */
                             startedAt: string;
                             finishedAt: string | null;
@@ -7212,6 +8905,100 @@ export interface components {
                 field: string;
                 reason: string;
             }[];
+        };
+        /** @description A criteria tree (groups, campaign conditions, score rules): at most 12 levels and 300 nodes. See docs/criteria.md */
+        Criteria: {
+            /** @description every child matches; [] matches everyone */
+            all: components["schemas"]["Criteria"][];
+        } | {
+            /** @description one child matches; [] matches no one */
+            any: components["schemas"]["Criteria"][];
+        } | {
+            not: components["schemas"]["Criteria"];
+        } | components["schemas"]["FieldClause"] | components["schemas"]["BehaviorClause"];
+        /** @description What the contact is. A field clause and its negation match every contact, tracked or not. */
+        FieldClause: {
+            /** @description email, status, trackingStatus, fields.<name> or score.<modelId> */
+            field: ("email" | "status" | "trackingStatus") | string;
+            /** @description which operators a field takes: docs/criteria.md#field-clauses */
+            op: "eq" | "neq" | "contains" | "startsWith" | "endsWith" | "in" | "gt" | "lt" | "exists" | "before" | "after" | "withinDays";
+            /** @description a string, number or boolean; a list of 1 to 1000 for `in`; a date for before/after; days for withinDays; optional for exists */
+            value?: (string | number | boolean) | (string | number | boolean)[];
+        };
+        /** @description What the contact did. Positive or negated, it never matches an untracked contact. Keys per behavior: received (sendingId, messageId, withinDays, minCount), opened (+ humanOnly), clicked (+ linkUrl), visited (eventName, linkUrl, withinDays, minCount, humanOnly), submitted (formId, withinDays, minCount, humanOnly). See docs/criteria.md#behavioural-clauses */
+        BehaviorClause: {
+            behavior: "received" | "opened" | "clicked" | "visited" | "submitted";
+            sendingId?: string | number;
+            messageId?: string | number;
+            /** @description clicked: the link destination; visited: the page URL */
+            linkUrl?: string;
+            /** @description visited: the web event name */
+            eventName?: string;
+            formId?: string | number;
+            withinDays?: number;
+            minCount?: number;
+            /** @description leave out machine-flagged events */
+            humanOnly?: boolean;
+        };
+        /** @description Untracked contacts get no behavioural points. See docs/criteria.md#score-rules */
+        ScoreRule: {
+            criteria: components["schemas"]["Criteria"];
+            points: number;
+            /** @description points per matching event; the criteria must be one behavioural clause */
+            perOccurrence?: boolean;
+            /** @description caps the rule's points */
+            max?: number;
+            withinDays?: number;
+        };
+        /** @description At most 100 rules; a score is their sum. See docs/criteria.md#score-rules */
+        ScoreRules: components["schemas"]["ScoreRule"][];
+        /** @description See docs/campaigns.md#the-definition */
+        CampaignEntry: {
+            groupId: string | number;
+        } | {
+            /** @constant */
+            api: true;
+        };
+        /** @description At a condition holding a behavioural clause, untracked contacts leave the campaign (neither branch). See docs/campaigns.md#nodes */
+        CampaignNode: {
+            id: string;
+            /** @constant */
+            type: "send";
+            messageId: string | number;
+            /** @description the id of another node */
+            next: string;
+        } | {
+            id: string;
+            /** @constant */
+            type: "wait";
+            /** @description ISO 8601, whole numbers: PT30M, PT1H, P2D, P1DT12H, P1W (a month = 30 days, a year = 365); at most 5 years */
+            duration: string;
+            /** @description the id of another node */
+            next: string;
+        } | {
+            id: string;
+            /** @constant */
+            type: "condition";
+            criteria: components["schemas"]["Criteria"];
+            /** @description the id of another node */
+            yes: string;
+            /** @description the id of another node */
+            no: string;
+        } | {
+            id: string;
+            /** @constant */
+            type: "end";
+        };
+        /** @description Every node reachable from start; every loop passes a wait node. See docs/campaigns.md */
+        CampaignNodes: components["schemas"]["CampaignNode"][];
+        /** @description Who a sending goes to. See docs/reports.md */
+        SendingTarget: {
+            /** @constant */
+            all: true;
+        } | {
+            groupId: string | number;
+        } | {
+            contactIds: (string | number)[];
         };
     };
     responses: never;

@@ -1,5 +1,5 @@
 import { actionOf, isAllowed, permissionOf } from '../../../src/domain/permissions';
-import { useUser } from './session';
+import { useSession } from './session';
 
 /**
  * Whether the signed-in user's role may call a route, read from the API's own
@@ -8,6 +8,7 @@ import { useUser } from './session';
  * @example const may = useMay(); may('PUT', '/api/v1/projects/:pid/contacts/:cid/tracking-consent')
  */
 export function useMay(): (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', route: string) => boolean {
-  const { role } = useUser();
-  return (method, route) => isAllowed({ kind: 'user', role }, permissionOf(actionOf(method, route), method));
+  // No session (the moment of signing out): nothing is allowed.
+  const role = useSession().data?.role;
+  return (method, route) => role !== undefined && isAllowed({ kind: 'user', role }, permissionOf(actionOf(method, route), method));
 }

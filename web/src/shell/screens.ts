@@ -1,8 +1,10 @@
 import type { ComponentType } from 'react';
+import { CONSENT_SCREENS } from '../screens/consent-screens';
+import { MARKETING_SCREENS } from '../screens/marketing-screens';
 
 /**
  * The project screens: one entry gives a route under /admin/projects/{pid}/ and,
- * with `nav`, a link in the navigation. Part 2's screens are added here (see docs/admin-app.md).
+ * with `nav`, a link in the navigation (see docs/admin-app.md).
  * Each screen is its own chunk (`load`), so the first page downloads only the shell.
  */
 export interface ProjectScreen {
@@ -13,4 +15,5 @@ export interface ProjectScreen {
   load: () => Promise<{ default: ComponentType }>;
 }
 
-export const PROJECT_SCREENS: ProjectScreen[] = [];
+/** Marketing screens first (the dashboard is the project's home), then contacts, consent and privacy. */
+export const PROJECT_SCREENS: ProjectScreen[] = [...MARKETING_SCREENS, ...CONSENT_SCREENS];

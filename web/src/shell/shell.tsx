@@ -1,7 +1,7 @@
 import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useNavigate, useParams } from 'react-router';
-import { useSignOut, useUser } from '../auth/session';
+import { useSession, useSignOut } from '../auth/session';
 import { Loading } from '../ui/status';
 import { LanguageSwitch } from './language-switch';
 import { ProjectSwitcher } from './project-switcher';
@@ -10,10 +10,12 @@ import { PROJECT_SCREENS } from './screens';
 /** The frame of every signed-in page: project switcher, navigation, user, sign-out and language. */
 export function Shell() {
   const { t } = useTranslation();
-  const user = useUser();
+  const { data: user } = useSession();
   const { pid } = useParams();
   const signOut = useSignOut();
   const navigate = useNavigate();
+  // Signing out forgets the session a moment before the redirect to /login: render nothing in between.
+  if (!user) return null;
   return (
     <>
       <a className="skip-link" href="#main">

@@ -1,0 +1,85 @@
+import type { CompiledQuery, Insertable } from 'kysely';
+import { compileBulkInsert } from './bulk.js';
+import type { Db } from './database.js';
+import type { EventTable } from './schema.js';
+
+export type NewEvent = Insertable<EventTable>;
+
+/** Insert sizes: a batch is cut into these so only a handful of statement shapes are ever compiled and prepared. */
+const CHUNKS = [256, 64, 16, 4, 1];
+const EVENT_COLUMNS = [
+  'project_id', 'type', 'contact_id', 'nonce', 'sending_id', 'message_id', 'link_idx', 'channel',
+  'name', 'url', 'form_id', 'at', 'device', 'machine', 'ip', 'user_agent', 'web_type',
+] as const satisfies readonly (keyof NewEvent)[];
+
+/**
+ * One batch's statements, compiled for one transaction: `marks` first (what
+ * the batch records as applied: its journal batch number, its queue
+ * messages), then the events and their counters.
+ */
+export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[]): CompiledQuery[] {
+  const sendingCounters = new Map<string, { project_id: number; sending_id: number; opens: number; opens_machine: number; clicks: number; clicks_machine: number }>();
+  const linkCounters = new Map<string, { project_id: number; sending_id: number; idx: number; clicks: number; clicks_machine: number }>();
+  for (const e of events) {
+    if (e.sending_id === null || e.sending_id === undefined || (e.type !== 'open' && e.type !== 'click')) continue;
+    const key = `${e.project_id}:${e.sending_id}`;
+    let s = sendingCounters.get(key);
+    if (!s) {
+      s = { project_id: e.project_id, sending_id: e.sending_id, opens: 0, opens_machine: 0, clicks: 0, clicks_machine: 0 };
+      sendingCounters.set(key, s);
+    }
+    const machine = e.machine === 1 ? 1 : 0;
+    if (e.type === 'open') {
+      s.opens += 1;
+      s.opens_machine += machine;
+    } else {
+      s.clicks += 1;
+      s.clicks_machine += machine;
+      const linkKey = `${key}:${e.link_idx}`;
+      let l = linkCounters.get(linkKey);
+      if (!l) {
+        l = { project_id: e.project_id, sending_id: e.sending_id, idx: e.link_idx ?? 0, clicks: 0, clicks_machine: 0 };
+        linkCounters.set(linkKey, l);
+      }
+      l.clicks += 1;
+      l.clicks_machine += machine;
+    }
+  }
+  const queries: CompiledQuery[] = [...marks];
+  let offset = 0;
+  for (const size of CHUNKS) {
+    for (; events.length - offset >= size; offset += size) {
+      const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
+      queries.push(compileBulkInsert(db, 'events', EVENT_COLUMNS, rows));
+    }
+  }
+  for (const s of sendingCounters.values()) {
+    const query = db
+      .insertInto('sending_stats')
+      .values(s)
+      .onConflict((oc) =>
+        oc.columns(['project_id', 'sending_id']).doUpdateSet((eb) => ({
+          opens: eb('sending_stats.opens', '+', eb.ref('excluded.opens')),
+          opens_machine: eb('sending_stats.opens_machine', '+', eb.ref('excluded.opens_machine')),
+          clicks: eb('sending_stats.clicks', '+', eb.ref('excluded.clicks')),
+          clicks_machine: eb('sending_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+        })),
+      )
+      .compile();
+    queries.push(query);
+  }
+  for (const l of linkCounters.values()) {
+    const query = db
+      .insertInto('link_stats')
+      .values(l)
+      .onConflict((oc) =>
+        oc.columns(['project_id', 'sending_id', 'idx']).doUpdateSet((eb) => ({
+          clicks: eb('link_stats.clicks', '+', eb.ref('excluded.clicks')),
+          clicks_machine: eb('link_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+        })),
+      )
+      .compile();
+    queries.push(query);
+  }
+  return queries;
+}
