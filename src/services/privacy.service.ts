@@ -98,8 +98,10 @@ export class PrivacyService {
       await this.outbox(trx, projectId, contactId);
       const removed = await eraseContactRows(trx, projectId, contactId);
       const erasedAt = this.clock();
+      // The entry is hashed into the chain for good: it names the subject by its salted hash only, never by
+      // the erased contact's id, which would link it to backups and exports made before the erasure.
       await appendConsentEntries(trx, projectId, [
-        { contactId: null, subjectHash: hash, action: 'erased', date: erasedAt, recordedAt: erasedAt, source: actor, detail: `erasure of contact ${contactId}` },
+        { contactId: null, subjectHash: hash, action: 'erased', date: erasedAt, recordedAt: erasedAt, source: actor, detail: 'erasure of the contact' },
       ]);
       const head = await ledgerHead(trx, projectId);
       if (!head) throw new Error(`project ${projectId} has no ledger head`);

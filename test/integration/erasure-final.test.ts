@@ -105,6 +105,23 @@ for (const dialect of dialects()) {
       expect(rows).toHaveLength(0);
     });
 
+    it("the erasure's own history entry names no contact: no id in any column or its detail", async () => {
+      const [created] = await merge(t, pid, [{ email: 'hal@example.com', hasTrackingConsent: true }]);
+      const id = created!.contactId!;
+      const res = await t.api('DELETE', `/api/v1/projects/${pid}/contacts/${id}`);
+      expect(res.status).toBe(200);
+      const entry = await t.ctx.store.db
+        .selectFrom('consent_history')
+        .selectAll()
+        .where('project_id', '=', Number(pid))
+        .where('action', '=', 'erased')
+        .orderBy('seq', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(entry.contact_id).toBeNull();
+      expect(String(entry.detail ?? '')).not.toMatch(new RegExp(`\\b${id}\\b`));
+      expect(String(entry.detail ?? '')).not.toContain('hal@');
+    });
+
     it('the list is per project: another project may hold the same address', async () => {
       await erase(t, pid, 'fay@example.com');
       const other = await createProject(t);
@@ -134,7 +151,7 @@ for (const dialect of dialects()) {
       const reports = await verifyLedgers(t.ctx.store.db);
       expect(reports.filter((r) => r.broken !== null)).toEqual([]);
       const actions = await t.ctx.store.db.selectFrom('consent_history').select('action').where('project_id', '=', Number(pid)).execute();
-      expect(actions.filter((a) => a.action === 'erased')).toHaveLength(4);
+      expect(actions.filter((a) => a.action === 'erased')).toHaveLength(5);
       expect(actions.filter((a) => a.action === 'returning')).toHaveLength(2);
     });
   });
