@@ -3,6 +3,7 @@
 // a constant 302, same machine, same load generator; the ratio is the figure.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { signToken } from '../src/domain/token.js';
 import { openStore } from '../src/store/database.js';
@@ -17,7 +18,10 @@ const SECRET = 'bench-secret';
 function startChild(script: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   // BENCH_PROFILE=dir writes a V8 CPU profile of the server there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...script], { env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The server as `npm start` runs it (compiled, dist/) when built; else the TypeScript through tsx.
+  const compiled = script[0] === 'src/cli/main.ts' && existsSync('dist/cli/main.js');
+  const args = compiled ? ['dist/cli/main.js', ...script.slice(1)] : ['--import', 'tsx', ...script];
+  const child = spawn(process.execPath, [...profile, ...args], { env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
   return waitForPort(port).then(() => child);
 }
 

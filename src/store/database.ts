@@ -2,7 +2,20 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { type CompiledQuery, Kysely, type KyselyConfig, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type KyselyConfig,
+  Migrator,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -137,6 +150,32 @@ function slowQueryLog(): KyselyConfig['log'] {
   };
 }
 
+/**
+ * SQLite transactions take the write lock when they begin (`BEGIN IMMEDIATE`).
+ * Kysely's `BEGIN` is deferred: a transaction that reads first and writes
+ * later fails at once with SQLITE_BUSY when another process (several workers
+ * on one database file) wrote in between, without waiting on busy_timeout.
+ * An immediate one waits for the lock instead, and then reads the latest data.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #settings: SqliteDialectConfig;
+
+  constructor(settings: SqliteDialectConfig) {
+    super(settings);
+    this.#settings = settings;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#settings);
+  }
+}
+
 export function openStore(options: StoreOptions): Store {
   const log = slowQueryLog();
   if (options.databaseUrl?.startsWith('postgres')) {
@@ -177,7 +216,7 @@ export function openStore(options: StoreOptions): Store {
       return statement;
     },
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedPrepare }), log });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachedPrepare }), log });
   let reader: Db | undefined;
   const batches = sqliteBatchWriter(file, sync);
   return {

@@ -6,6 +6,17 @@ import { migrate, openStore, type Store } from '../../src/store/database.js';
 import { dialects, freshDatabase } from '../helpers/harness.js';
 
 const RUNNERS = 4;
+
+/** Polls `check` until it gives a value (10 s at most). */
+async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in 10 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 const JOBS = 24;
 const STEPS = 4;
 
@@ -77,7 +88,12 @@ for (const dialect of dialects()) {
       // A runner that stalls: its heartbeat renews nothing, as when its process hangs.
       const slow = new JobRunner(stores[1]!.db, Date.now, { slow: { step: () => held.then(() => 'continue' as const) } }, { leaseMs: 50, heartbeatMs: 0 });
       const first = slow.runOnce();
-      await new Promise((r) => setTimeout(r, 80));
+      // Waits on the row, not on the clock: a loaded machine may take longer than a lease to claim.
+      const claimed = await until(async () => {
+        const job = await db.selectFrom('jobs').select(['attempts', 'lease_until']).where('kind', '=', 'slow').executeTakeFirstOrThrow();
+        return job.attempts >= 1 ? job : undefined;
+      });
+      await until(async () => Date.now() > claimed.lease_until + 5 || undefined);
       // The lease ran out: a second runner claims the job and is still in its step.
       let second: () => void = () => undefined;
       const secondHeld = new Promise<void>((r) => {
@@ -85,7 +101,10 @@ for (const dialect of dialects()) {
       });
       const other = new JobRunner(stores[2]!.db, Date.now, { slow: { step: () => secondHeld.then(() => 'done' as const) } }, { leaseMs: 60_000 });
       const took = other.runOnce();
-      await new Promise((r) => setTimeout(r, 30));
+      await until(async () => {
+        const job = await db.selectFrom('jobs').select('attempts').where('kind', '=', 'slow').executeTakeFirstOrThrow();
+        return job.attempts >= 2 || undefined;
+      });
       release();
       await first;
       const row = await db.selectFrom('jobs').select(['lease_until', 'state']).where('kind', '=', 'slow').executeTakeFirstOrThrow();
