@@ -163,8 +163,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(adminApp(options.adminDist));
   await app.register(formPages(ctx, { rateLimit: options.formRateLimit }), { prefix: '/f' });
 
-  await app.register(cookie);
   await app.register(async (api) => {
+    // Only the API reads the session cookie: tracking hits, forms and the app's files are not parsed for cookies.
+    await api.register(cookie);
     installApiAuth(api, ctx);
     installTextGuard(api);
     sessionRoutes(api, ctx);

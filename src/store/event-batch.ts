@@ -1,5 +1,5 @@
 import type { CompiledQuery, Insertable } from 'kysely';
-import { compileBulkInsert } from './bulk.js';
+import { compileBulkInsert, compileShaped } from './bulk.js';
 import type { Db } from './database.js';
 import type { EventTable } from './schema.js';
 
@@ -18,8 +18,8 @@ const EVENT_COLUMNS = [
  * messages), then the events and their counters.
  */
 export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[]): CompiledQuery[] {
-  const sendingCounters = new Map<string, { project_id: number; sending_id: number; opens: number; opens_machine: number; clicks: number; clicks_machine: number }>();
-  const linkCounters = new Map<string, { project_id: number; sending_id: number; idx: number; clicks: number; clicks_machine: number }>();
+  const sendingCounters = new Map<string, SendingCounter>();
+  const linkCounters = new Map<string, LinkCounter>();
   for (const e of events) {
     if (e.sending_id === null || e.sending_id === undefined || (e.type !== 'open' && e.type !== 'click')) continue;
     const key = `${e.project_id}:${e.sending_id}`;
@@ -53,33 +53,47 @@ export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[])
       queries.push(compileBulkInsert(db, 'events', EVENT_COLUMNS, rows));
     }
   }
+  // The counter upserts have one shape each: compiled once, then given fresh values (see compileShaped).
   for (const s of sendingCounters.values()) {
-    const query = db
-      .insertInto('sending_stats')
-      .values(s)
-      .onConflict((oc) =>
-        oc.columns(['project_id', 'sending_id']).doUpdateSet((eb) => ({
-          opens: eb('sending_stats.opens', '+', eb.ref('excluded.opens')),
-          opens_machine: eb('sending_stats.opens_machine', '+', eb.ref('excluded.opens_machine')),
-          clicks: eb('sending_stats.clicks', '+', eb.ref('excluded.clicks')),
-          clicks_machine: eb('sending_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
-        })),
-      )
-      .compile();
-    queries.push(query);
+    const values = [s.project_id, s.sending_id, s.opens, s.opens_machine, s.clicks, s.clicks_machine];
+    queries.push(compileShaped(db, 'upsert:sending_stats', () => sendingCounterUpsert(db, s), values));
   }
   for (const l of linkCounters.values()) {
-    const query = db
-      .insertInto('link_stats')
-      .values(l)
-      .onConflict((oc) =>
-        oc.columns(['project_id', 'sending_id', 'idx']).doUpdateSet((eb) => ({
-          clicks: eb('link_stats.clicks', '+', eb.ref('excluded.clicks')),
-          clicks_machine: eb('link_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
-        })),
-      )
-      .compile();
-    queries.push(query);
+    const values = [l.project_id, l.sending_id, l.idx, l.clicks, l.clicks_machine];
+    queries.push(compileShaped(db, 'upsert:link_stats', () => linkCounterUpsert(db, l), values));
   }
   return queries;
+}
+
+type SendingCounter = { project_id: number; sending_id: number; opens: number; opens_machine: number; clicks: number; clicks_machine: number };
+type LinkCounter = { project_id: number; sending_id: number; idx: number; clicks: number; clicks_machine: number };
+
+/** Adds a batch's opens and clicks to its sending's counters; parameters in the order of `SendingCounter`'s keys. */
+function sendingCounterUpsert(db: Db, s: SendingCounter): CompiledQuery {
+  return db
+    .insertInto('sending_stats')
+    .values(s)
+    .onConflict((oc) =>
+      oc.columns(['project_id', 'sending_id']).doUpdateSet((eb) => ({
+        opens: eb('sending_stats.opens', '+', eb.ref('excluded.opens')),
+        opens_machine: eb('sending_stats.opens_machine', '+', eb.ref('excluded.opens_machine')),
+        clicks: eb('sending_stats.clicks', '+', eb.ref('excluded.clicks')),
+        clicks_machine: eb('sending_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+      })),
+    )
+    .compile();
+}
+
+/** Adds a batch's clicks to one link's counters; parameters in the order of `LinkCounter`'s keys. */
+function linkCounterUpsert(db: Db, l: LinkCounter): CompiledQuery {
+  return db
+    .insertInto('link_stats')
+    .values(l)
+    .onConflict((oc) =>
+      oc.columns(['project_id', 'sending_id', 'idx']).doUpdateSet((eb) => ({
+        clicks: eb('link_stats.clicks', '+', eb.ref('excluded.clicks')),
+        clicks_machine: eb('link_stats.clicks_machine', '+', eb.ref('excluded.clicks_machine')),
+      })),
+    )
+    .compile();
 }
