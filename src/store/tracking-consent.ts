@@ -1,5 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { Db } from './database.js';
+import { idList } from './id-list.js';
 import type { Dialect } from './migrations/index.js';
 
 /*
@@ -58,16 +59,16 @@ export function consentLocks(db: Db, dialect: Dialect, subjects: ConsentSubjects
   return [db.selectFrom('ledger_heads').select('project_id').where('project_id', 'in', subjects.projects).orderBy('project_id').forShare().compile()];
 }
 
-/** The reads, compiled (in {@link consentLocks}'s order). */
+/** The reads, compiled (in {@link consentLocks}'s order); each list is one parameter, so the SQLite writer reuses one prepared statement. */
 export function consentReads(db: Db, subjects: ConsentSubjects): CompiledQuery[] {
   return readsOf(subjects).map((read) =>
     read.kind === 'projects'
-      ? db.selectFrom('projects').select(['id', 'settings']).where('id', 'in', read.ids).orderBy('id').compile()
+      ? db.selectFrom('projects').select(['id', 'settings']).where('id', 'in', idList(db, read.ids)).orderBy('id').compile()
       : db
           .selectFrom('contacts')
           .select(['id', 'has_tracking_consent'])
           .where('project_id', '=', read.projectId)
-          .where('id', 'in', read.ids)
+          .where('id', 'in', idList(db, read.ids))
           .orderBy('id')
           .compile(),
   );
