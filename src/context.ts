@@ -166,7 +166,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   handlers.campaign = { step: (job) => campaignRunner.step(job) };
   const housekeeping = new HousekeepingService(db, clock, config, projects, jobs, formSubmissions);
   handlers.housekeeping = { step: (job) => housekeeping.step(job) };
-  const webEvents = new WebEventService(db, clock, projects, hits);
+  const webEvents = new WebEventService(db, clock, projects, hits, config.secrets);
   const privacy = new PrivacyService(db, clock, projects, consent, scoring, events);
   const receipts = new ReceiptService(db, config);
   const messagePreview = new MessagePreviewService(db, projects, messages, sendings);

@@ -21,6 +21,8 @@ export interface InjectionContext {
   contact: { id: number; email: string | null; fields: Record<string, unknown> } | null;
   /** The contact's tracking status at the moment of the click. */
   tracked: boolean;
+  /** The click's own tracking token, for `{{trackingToken}}` (the web snippet reads it on the landing page). */
+  trackingToken?: string;
 }
 
 const CHANNELS = ['email', 'sms', 'push'];
@@ -49,6 +51,8 @@ function resolver(tag: string): Resolver | null {
   const contact = (read: (c: NonNullable<InjectionContext['contact']>) => unknown): Resolver => (ctx) =>
     ctx.contact && ctx.tracked ? contactValue(read(ctx.contact)) : null;
   if (tag === 'contact.id') return contact((c) => c.id);
+  // Contact-level: a token names its contact, so it goes only with a tracked click.
+  if (tag === 'trackingToken') return (ctx) => (ctx.contact && ctx.tracked && ctx.trackingToken ? ctx.trackingToken : null);
   if (tag === 'contact.email') return contact((c) => c.email);
   if (tag.startsWith('contact.fields.') && tag.length > 'contact.fields.'.length) {
     const key = tag.slice('contact.fields.'.length);
@@ -60,7 +64,7 @@ function resolver(tag: string): Resolver | null {
 function templateProblems(field: string, template: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const stripped = template.replace(TAG, (whole, tag: string) => {
-    if (!resolver(tag)) problems.push({ field, reason: `unknown tag ${whole}; use a literal, {{message.name}}, {{sending.id}}, {{contact.id}}, {{contact.email}} or {{contact.fields.X}}` });
+    if (!resolver(tag)) problems.push({ field, reason: `unknown tag ${whole}; use a literal, {{message.name}}, {{sending.id}}, {{contact.id}}, {{contact.email}}, {{contact.fields.X}} or {{trackingToken}}` });
     return '';
   });
   if (stripped.includes('{{') || stripped.includes('}}')) problems.push({ field, reason: 'unbalanced {{ }}' });

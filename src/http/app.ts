@@ -29,6 +29,7 @@ import { installApiAuth } from './auth.js';
 import { type FormPagesOptions, formPages } from './forms/pages.routes.js';
 import { createMetrics } from './metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './problem.js';
+import { snippetRoutes } from './track/snippet.routes.js';
 import { trackRoutes } from './track/track.routes.js';
 import { receiptKeyRoute } from './receipt-key.routes.js';
 import { withDocumentedSchemas } from './openapi-docs.js';
@@ -155,7 +156,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  if (serves.track) trackRoutes(app, ctx);
+  if (serves.track) {
+    trackRoutes(app, ctx);
+    await app.register(snippetRoutes(ctx));
+  }
   if (!serves.api) return app;
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { capUserAgent } from '../domain/anonymous-event.js';
 import { isTracked } from '../domain/consent.js';
+import { gpcAnonymises } from '../domain/gpc.js';
 import type { Contact } from '../domain/contact.js';
 import { AppError, } from '../domain/errors.js';
 import { escapeHtml } from '../domain/escape-html.js';
@@ -43,6 +44,8 @@ import type { Project, ProjectService } from './projects.service.js';
 export interface Submitter {
   ip: string | null;
   userAgent: string | null;
+  /** The request's `Sec-GPC` header: with `1` (and `tracking.honorGpc`) the form's event is anonymous (SPEC §14). */
+  gpc?: string | string[] | undefined;
 }
 
 /** The consent-history entry a person's change wrote: what their receipt proves (SPEC §14). */
@@ -426,7 +429,8 @@ export class FormSubmissionService {
   }
 
   private eventOf(type: 'form_submit' | 'unsubscribe', project: Project, form: PageForm, contact: Contact, who: Submitter) {
-    const tracked = isTracked(contact, project.settings.tracking);
+    // GPC makes the event anonymous; the person's choice on the form still applies, with its proof.
+    const tracked = isTracked(contact, project.settings.tracking) && !gpcAnonymises(who.gpc, project.settings.tracking);
     return { type, formId: form.id, name: form.kind, at: this.clock(), contact: tracked ? { id: contact.id, ...this.proof(who) } : null };
   }
 }

@@ -33,6 +33,8 @@ export interface InjectionExample {
 
 /** Sample values for the example of a tracked click when no contact is chosen. */
 const SAMPLE_CONTACT = { id: 42, email: 'name@example.com', fields: { firstName: 'Ana' } };
+/** What `{{trackingToken}}` shows in an example: a real one exists only for a real click. */
+const EXAMPLE_TRACKING_TOKEN = 'TRACKING-TOKEN';
 
 
 /** Injection rules (SPEC §11) and the cached view the click path reads. */
@@ -99,6 +101,7 @@ export class InjectionRuleService {
       communicationType: input.communicationType ?? rule.communicationTypes?.[0] ?? 'newsletter',
       message: { id: 0, name: 'Example message' },
       sending: { id: 0 },
+      trackingToken: EXAMPLE_TRACKING_TOKEN,
     };
     const applied = [{ ...rule, autoApply: true }];
     const tracked = applyInjection(input.url, applied, { ...base, contact, tracked: true });

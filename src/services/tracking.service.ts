@@ -103,7 +103,7 @@ export class TrackingService {
       contactId = async () => ((await this.trackedNow(info.projectId, candidate, false)) ? candidate : null);
     }
     if (kind === 'open') return { found: true, recorded: counted };
-    const location = await this.inject(destination as string, info, token.sendingId, contactId);
+    const location = await this.inject(destination as string, info, token.sendingId, contactId, text);
     return { found: true, recorded: counted, location };
   }
 
@@ -115,7 +115,7 @@ export class TrackingService {
   }
 
   /** Injection parameters for the redirect; contact values only for an identified (so tracked) click. */
-  private async inject(destination: string, info: SendingInfo, sendingId: number, contactOf: () => Promise<number | null>): Promise<string> {
+  private async inject(destination: string, info: SendingInfo, sendingId: number, contactOf: () => Promise<number | null>, trackingToken: string): Promise<string> {
     const projectId = info.projectId;
     const rules: InjectionRule[] = (await this.injectionRules.cachedRules(projectId)).filter((r) => r.autoApply || info.injectionRuleIds.includes(r.id));
     if (rules.length === 0) return destination;
@@ -128,6 +128,7 @@ export class TrackingService {
       sending: { id: sendingId },
       contact,
       tracked: contact !== null,
+      trackingToken,
     });
   }
 }

@@ -12,7 +12,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     {
       schema: {
         tags: ['events'],
-        summary: "Record a web or app event for a contact: identified if the contact is tracked now, anonymous otherwise",
+        summary: 'Record a web or app event for a contact: identified if the contact is tracked now, anonymous otherwise (and anonymous with `Sec-GPC: 1` while `tracking.honorGpc` is on)',
         params: ProjectParams,
         body: Type.Object(
           {
@@ -30,7 +30,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (request, reply) => {
       const project = await projectFor(ctx, request, request.params.pid);
-      const { identified } = await ctx.webEvents.record(project.id, request.body);
+      const { identified } = await ctx.webEvents.record(project.id, request.body, { gpc: request.headers['sec-gpc'] });
       return reply.code(202).send({ recorded: true, identified });
     },
   );

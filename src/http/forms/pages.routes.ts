@@ -57,7 +57,7 @@ function send(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply
 }
 
 function submitter(request: FastifyRequest): Submitter {
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, gpc: request.headers['sec-gpc'] };
 }
 
 /**
