@@ -42,6 +42,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Per-address limit on hosted-form POSTs (default 60 a minute). */
   formRateLimit?: FormPagesOptions['rateLimit'];
+  /** Per-address limit on the web snippet's page views, `POST /t/w` (default 600 a minute). */
+  pageViewRateLimit?: { max: number; windowMs: number };
   /** The built admin app (default web/dist); a folder without index.html serves the "not built" page. */
   adminDist?: string;
 }
@@ -158,7 +160,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   if (serves.track) {
     trackRoutes(app, ctx);
-    await app.register(snippetRoutes(ctx));
+    await app.register(snippetRoutes(ctx, { rateLimit: options.pageViewRateLimit }));
   }
   if (!serves.api) return app;
 

@@ -1,6 +1,7 @@
 // The web snippet runs on other people's sites and its page views are public input: it must stay tiny and
 // storage-free, and a page view may name a contact only through a signed token of a tracked contact, never under GPC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.js';
 import { SNIPPET_TOKEN_PARAM } from '../../src/http/track/snippet.routes.js';
 import { ADMIN_KEY, createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 import { sendAndReadClicks } from '../helpers/outbox-clicks.js';
@@ -131,6 +132,22 @@ for (const dialect of dialects()) {
       expect((await pageView({ projectId: Number(pid), email: 'tracked@example.com' })).statusCode).toBe(400);
       const malformed = await t.app.inject({ method: 'POST', url: '/t/w', headers: { 'content-type': 'text/plain' }, payload: '{not json' });
       expect(malformed.statusCode).toBe(400);
+    });
+
+    it('too many page views from one address get a 429 and are not recorded; another address is not affected', async () => {
+      const limited = await buildApp(t.ctx, { logger: false, pageViewRateLimit: { max: 2, windowMs: 60_000 } });
+      try {
+        const before = (await webEvents(pid)).length;
+        const post = (remoteAddress: string) =>
+          limited.inject({ method: 'POST', url: '/t/w', remoteAddress, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ projectId: Number(pid), url: 'https://shop.example.com/flood' }) });
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) statuses.push((await post('198.51.100.9')).statusCode);
+        expect(statuses).toEqual([204, 204, 429, 429]);
+        expect((await post('198.51.100.10')).statusCode).toBe(204);
+        expect((await webEvents(pid)).length).toBe(before + 3);
+      } finally {
+        await limited.close();
+      }
     });
 
     it('Sec-GPC: 1 on POST …/events records the event anonymously whatever the consent', async () => {

@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { problem, sendProblem } from '../problem.js';
+import { SlidingWindowLimiter } from '../forms/rate-limit.js';
 
 /** The query parameter the snippet reads the `{{trackingToken}}` from, unless the tag says `data-param`. */
 export const SNIPPET_TOKEN_PARAM = 'tg_token';
@@ -50,7 +52,10 @@ function crossOrigin(reply: FastifyReply): FastifyReply {
  * page view is identified only through a signed click token of a tracked
  * contact (SPEC §14); `Sec-GPC: 1` makes it anonymous.
  */
-export function snippetRoutes(ctx: AppContext) {
+export function snippetRoutes(ctx: AppContext, options: { rateLimit?: { max: number; windowMs: number } | undefined } = {}) {
+  // Per client address, in memory only (never stored or logged): generous, since many visitors can share one address.
+  const limit = options.rateLimit ?? { max: 600, windowMs: 60_000 };
+  const limiter = new SlidingWindowLimiter(limit.max, limit.windowMs);
   return async (app: FastifyInstance): Promise<void> => {
     // The snippet posts JSON as text/plain: a simple request, so browsers send no preflight.
     app.removeContentTypeParser('text/plain');
@@ -75,6 +80,10 @@ export function snippetRoutes(ctx: AppContext) {
     );
 
     r.post('/t/w', { bodyLimit: 8 * 1024, schema: { hide: true, body: PageViewBody, response: { 204: Type.Null() } } }, async (request, reply) => {
+      if (!limiter.allow(request.ip, ctx.clock())) {
+        reply.header('retry-after', String(Math.ceil(limit.windowMs / 1000)));
+        return sendProblem(reply, problem('TooManyRequests', 429, 'too many page views from this address; try again later'));
+      }
       await ctx.webEvents.recordPageView(request.body, { gpc: request.headers['sec-gpc'] });
       return reply.code(204).header('cache-control', 'no-store').send(null);
     });

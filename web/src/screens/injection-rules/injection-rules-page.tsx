@@ -242,7 +242,7 @@ function RuleEditor({ pid, rid }: { pid: string; rid: string | undefined }) {
           />
           <fieldset>
             <legend>{t('injection.params')}</legend>
-            <p className="hint">{t('injection.paramsHint', { tags: '{{message.name}}, {{sending.id}}, {{contact.id}}, {{contact.email}}, {{contact.fields.X}}' })}</p>
+            <p className="hint">{t('injection.paramsHint', { tags: '{{message.name}}, {{sending.id}}, {{contact.id}}, {{contact.email}}, {{contact.fields.X}}, {{trackingToken}}' })}</p>
             {form.params.map((p, i) => (
               <div className="param-row" key={p.key}>
                 <Field label={t('injection.paramName', { n: i + 1 })} value={p.name} onChange={(e) => setParam(i, { name: e.target.value })} error={err(`params[${i}].name`)} readOnly={!canEdit} />
