@@ -91,6 +91,9 @@ for (const dialect of dialects()) {
       expect((await fetch(`${track.base}/api/v1/projects`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(404);
       expect((await fetch(`${workers.base}/api/v1/projects`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(404);
       expect((await fetch(`${api.base}/t/o/AAAAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(404);
+      // The web snippet and its page views belong to the track role, like the pixel and the redirect.
+      expect((await fetch(`${track.base}/t/w.js`)).status).toBe(200);
+      expect((await fetch(`${api.base}/t/w.js`)).status).toBe(404);
       expect((await fetch(`${api.base}/admin/`)).status).not.toBe(404);
       expect((await fetch(`${track.base}/admin/`)).status).toBe(404);
     });
