@@ -4881,7 +4881,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a web or app event for a contact: identified if the contact is tracked now, anonymous otherwise */
+        /** Record a web or app event for a contact: identified if the contact is tracked now, anonymous otherwise (and anonymous with `Sec-GPC: 1` while `tracking.honorGpc` is on) */
         post: {
             parameters: {
                 query?: never;
