@@ -85,7 +85,7 @@ export class WebEventService {
    * decides on the consent of that moment, rule 4); no token, a forged one,
    * another project's, an anonymously issued one, or GPC → anonymous.
    */
-  async recordPageView(input: PageViewInput, signals: WebEventSignals = {}): Promise<{ identified: boolean }> {
+  async recordPageView(input: PageViewInput, signals: WebEventSignals = {}): Promise<void> {
     const project = await this.projects.getCached(input.projectId);
     const gpc = gpcAnonymises(signals.gpc, project.settings.tracking);
     let candidate: number | null = null;
@@ -95,7 +95,7 @@ export class WebEventService {
       if (sending?.projectId === project.id) candidate = token.recipient.contactId;
     }
     const kept = anonymousEvent({ contactId: candidate, at: this.clock(), url: input.url || null });
-    const outcome = await this.writer.write({
+    await this.writer.write({
       project_id: project.id,
       type: 'web',
       contact_id: kept.contactId,
@@ -106,6 +106,5 @@ export class WebEventService {
       machine: 0,
       channel: 'web',
     });
-    return { identified: outcome === 'identified' || (outcome === 'pending' && candidate !== null) };
   }
 }
