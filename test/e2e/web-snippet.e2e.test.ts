@@ -20,11 +20,11 @@ if (!haveBrowser) {
 }
 
 /** The customer's site: one page that includes the snippet, served from another origin than trackguard. */
-function startSite(snippetTag: () => string): Promise<Server> {
+function startSite(snippetTag: (path: string) => string): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url?.startsWith('/favicon')) return void response.writeHead(204).end();
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>${snippetTag()}</head><body><h1>Shop</h1></body></html>`);
+    response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>${snippetTag(request.url ?? '/')}</head><body><h1>Shop</h1></body></html>`);
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }
@@ -49,7 +49,8 @@ describe.skipIf(!haveBrowser)('web snippet in Chromium', () => {
       t = await startTestApp(dialect);
       await t.app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-      site = await startSite(() => `<script src="${base}/t/w.js" data-project="${pid}" async></script>`);
+      // /custom names its own token parameter, as a site whose injection rule uses another name would.
+      site = await startSite((path) => `<script src="${base}/t/w.js" data-project="${pid}"${path.startsWith('/custom') ? ' data-param="ref_token"' : ''} async></script>`);
       // `localhost` and another port: another origin (and another host) than trackguard's.
       siteBase = `http://localhost:${(site.address() as AddressInfo).port}`;
       pid = await createProject(t, { tracking: { enabled: true, mode: 'opt-out' } });
@@ -110,6 +111,14 @@ describe.skipIf(!haveBrowser)('web snippet in Chromium', () => {
       expect(seen.cookies).toEqual([]);
       expect(seen.storage).toBe(0);
       expect(await newestPageView(before)).toMatchObject({ contact_id: ids.tracked, url: `${siteBase}/landing?from=mail`, web_type: 'page_view' });
+    });
+
+    it('a tag with data-param reads the token from that parameter and leaves it out of the URL it reports', async () => {
+      const token = new URL((await visit(`${base}${clicks['tracked@example.com']}`)).landed).searchParams.get(SNIPPET_TOKEN_PARAM)!;
+      const before = await lastId();
+      const seen = await visit(`${siteBase}/custom?a=1&ref_token=${token}#top`);
+      expect(seen.body).toEqual({ projectId: Number(pid), url: `${siteBase}/custom?a=1#top`, token });
+      expect(await newestPageView(before)).toMatchObject({ contact_id: ids.tracked, url: `${siteBase}/custom?a=1#top` });
     });
 
     it('the same link with Global Privacy Control on: still redirected, no token sent, the page view is anonymous', async () => {
