@@ -16,6 +16,7 @@ import {
 import { useMay } from '../../auth/permissions';
 import { CheckboxField, SelectField, TextAreaField } from '../../ui/controls';
 import { Field } from '../../ui/field';
+import { ListPage } from '../../ui/list-page';
 import { usePageTitle } from '../../ui/page-title';
 import { fieldError } from '../../ui/problem';
 import { ErrorMessage, Loading } from '../../ui/status';
@@ -100,52 +101,33 @@ export default function InjectionRulesPage() {
 
 function RuleList({ pid }: { pid: string }) {
   const { t } = useTranslation();
-  const rules = useInjectionRules(pid);
   const may = useMay();
   return (
-    <>
-      <div className="page-head">
-        <h1>{t('injection.title')}</h1>
-        {may('POST', '/api/v1/projects/:pid/injection-rules') ? (
-          <Link className="button primary" to={`/projects/${pid}/injection-rules/new`}>
-            {t('injection.new')}
-          </Link>
-        ) : null}
-      </div>
-      <p className="hint">{t('injection.intro')}</p>
-      {rules.isPending ? <Loading /> : null}
-      <ErrorMessage error={rules.error} />
-      {rules.data?.length === 0 ? <p className="empty">{t('injection.none')}</p> : null}
-      {rules.data && rules.data.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">{t('injection.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('injection.name')}</th>
-                <th scope="col">{t('injection.domains')}</th>
-                <th scope="col">{t('injection.params')}</th>
-                <th scope="col">{t('injection.autoApply')}</th>
-                <th scope="col">{t('injection.onlyTracked')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.data.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <Link to={`/projects/${pid}/injection-rules/${r.id}`}>{r.name}</Link>
-                  </td>
-                  <td>{r.domains.join(', ')}</td>
-                  <td className="mono">{r.params.map((p) => p.name).join(', ')}</td>
-                  <td>{r.autoApply ? t('injection.yes') : t('injection.no')}</td>
-                  <td>{r.onlyTrackedContacts ? t('injection.yes') : t('injection.no')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-    </>
+    <ListPage
+      title={t('injection.title')}
+      intro={t('injection.intro')}
+      empty={t('injection.none')}
+      create={{ allowed: may('POST', '/api/v1/projects/:pid/injection-rules'), to: `/projects/${pid}/injection-rules/new`, label: t('injection.new') }}
+      list={useInjectionRules(pid)}
+      columns={[
+        { header: t('injection.name') },
+        { header: t('injection.domains') },
+        { header: t('injection.params') },
+        { header: t('injection.autoApply') },
+        { header: t('injection.onlyTracked') },
+      ]}
+      row={(r) => (
+        <tr key={r.id}>
+          <td>
+            <Link to={`/projects/${pid}/injection-rules/${r.id}`}>{r.name}</Link>
+          </td>
+          <td>{r.domains.join(', ')}</td>
+          <td className="mono">{r.params.map((p) => p.name).join(', ')}</td>
+          <td>{r.autoApply ? t('injection.yes') : t('injection.no')}</td>
+          <td>{r.onlyTrackedContacts ? t('injection.yes') : t('injection.no')}</td>
+        </tr>
+      )}
+    />
   );
 }
 
