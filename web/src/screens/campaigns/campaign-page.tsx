@@ -11,6 +11,7 @@ import { Field } from '../../ui/field';
 import { usePageTitle } from '../../ui/page-title';
 import { fieldError } from '../../ui/problem';
 import { ErrorMessage, Loading } from '../../ui/status';
+import { Figures } from '../../ui/figures';
 import { useFormat } from '../../ui/use-format';
 import { CriteriaBuilder } from '../groups/criteria-builder';
 import { hasBehavior } from '../groups/criteria-model';
@@ -96,24 +97,17 @@ export default function CampaignPage() {
         <span className={`badge status-${status}`}>{t(`campaigns.status.${status}`)}</span>
       </div>
       {id && stats.data ? (
-        <dl className="figures small panel" aria-label={t('campaigns.figures')}>
-          <div>
-            <dt>{t('campaigns.entered')}</dt>
-            <dd>{format.number(stats.data.entered)}</dd>
-          </div>
-          <div>
-            <dt>{t('campaigns.active')}</dt>
-            <dd>{format.number(stats.data.active)}</dd>
-          </div>
-          <div>
-            <dt>{t('campaigns.completed')}</dt>
-            <dd>{format.number(stats.data.completed)}</dd>
-          </div>
-          <div>
-            <dt>{t('campaigns.leftUntrackedTotal')}</dt>
-            <dd>{format.number(stats.data.leftUntracked)}</dd>
-          </div>
-        </dl>
+        <Figures
+          size="small"
+          className="panel"
+          label={t('campaigns.figures')}
+          items={[
+            { label: t('campaigns.entered'), value: format.number(stats.data.entered) },
+            { label: t('campaigns.active'), value: format.number(stats.data.active) },
+            { label: t('campaigns.completed'), value: format.number(stats.data.completed) },
+            { label: t('campaigns.leftUntrackedTotal'), value: format.number(stats.data.leftUntracked) },
+          ]}
+        />
       ) : null}
       {id && may('POST', '/api/v1/projects/:pid/campaigns/:cid/start') ? (
         <div className="actions campaign-actions">

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { Figures } from '../../ui/figures';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { type ConsentDashboard as Data, useConsentDashboard } from '../../api/dashboards';
@@ -142,32 +143,17 @@ function Charts({ pid, data }: { pid: string; data: Data }) {
   return (
     <>
       {!data.tracking.enabled ? <p className="note untracked">{t('consentDashboard.moduleOff')}</p> : null}
-      <dl className="figures small">
-        <div>
-          <dt>{t('dashboard.contacts')}</dt>
-          <dd>{format.number(n.contacts)}</dd>
-        </div>
-        <div>
-          <dt>{accepted}</dt>
-          <dd>{format.number(n.accepted)}</dd>
-        </div>
-        <div>
-          <dt>{refused}</dt>
-          <dd>{format.number(n.refused)}</dd>
-        </div>
-        <div>
-          <dt>{unanswered}</dt>
-          <dd>{format.number(n.unanswered)}</dd>
-        </div>
-        <div>
-          <dt>{t('sending.tracked')}</dt>
-          <dd>{format.number(n.tracked)}</dd>
-        </div>
-        <div>
-          <dt>{t('sending.untracked')}</dt>
-          <dd>{format.number(n.untracked)}</dd>
-        </div>
-      </dl>
+      <Figures
+        size="small"
+        items={[
+          { label: t('dashboard.contacts'), value: format.number(n.contacts) },
+          { label: accepted, value: format.number(n.accepted) },
+          { label: refused, value: format.number(n.refused) },
+          { label: unanswered, value: format.number(n.unanswered) },
+          { label: t('sending.tracked'), value: format.number(n.tracked) },
+          { label: t('sending.untracked'), value: format.number(n.untracked) },
+        ]}
+      />
       <div className="chart-grid">
         <Chart label={t('consentDashboard.overTime')} option={overTime.option} table={overTime.table} />
         {sendings.length > 0 ? (

@@ -1,4 +1,5 @@
 import { useTranslation } from 'react-i18next';
+import { Figures } from '../../ui/figures';
 import { Link, useParams } from 'react-router';
 import { type Home, useHome } from '../../api/dashboards';
 import { useProject } from '../../api/projects';
@@ -106,24 +107,15 @@ function LastSendings({ pid, home }: { pid: string; home: Home }) {
               <p className="hint">
                 <span className={`badge status-${s.status}`}>{t(`sendings.status.${s.status}`)}</span> {t(`messages.channels.${s.channel}`)} · {format.dateTime(s.createdAt)}
               </p>
-              <dl className="figures tiny">
-                <div>
-                  <dt>{t('sending.targeted')}</dt>
-                  <dd>{n(s.targeted)}</dd>
-                </div>
-                <div>
-                  <dt>{t('sending.delivered')}</dt>
-                  <dd>{n(s.delivered)}</dd>
-                </div>
-                <div>
-                  <dt>{t('dashboard.uniqueOpens')}</dt>
-                  <dd>{n(s.opens.unique)}</dd>
-                </div>
-                <div>
-                  <dt>{t('dashboard.uniqueClicks')}</dt>
-                  <dd>{n(s.clicks.unique)}</dd>
-                </div>
-              </dl>
+              <Figures
+                size="tiny"
+                items={[
+                  { label: t('sending.targeted'), value: n(s.targeted) },
+                  { label: t('sending.delivered'), value: n(s.delivered) },
+                  { label: t('dashboard.uniqueOpens'), value: n(s.opens.unique) },
+                  { label: t('dashboard.uniqueClicks'), value: n(s.clicks.unique) },
+                ]}
+              />
               <p className="hint">{t('dashboard.split', { tracked: n(s.tracked), untracked: n(s.untracked) })}</p>
               {s.suppressed ? <p className="hint">{t('dashboard.suppressed')}</p> : null}
             </li>

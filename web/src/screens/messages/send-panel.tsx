@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
+import { Figures } from '../../ui/figures';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { usePickableContacts } from '../../api/contact-picker';
@@ -83,20 +84,14 @@ export function SendPanel({ pid, mid, messageName }: { pid: string; mid: string;
         {count.isFetching && !count.data ? <Loading /> : null}
         {count.error && !fieldError(count.error, 'groupId') ? <ErrorMessage error={count.error} /> : null}
         {target && count.data ? (
-          <dl className="figures small">
-            <div>
-              <dt>{t('messages.send.recipients')}</dt>
-              <dd>{format.number(count.data.targeted)}</dd>
-            </div>
-            <div>
-              <dt>{t('messages.send.tracked')}</dt>
-              <dd>{format.number(count.data.tracked)}</dd>
-            </div>
-            <div>
-              <dt>{t('messages.send.untracked')}</dt>
-              <dd>{format.number(count.data.untracked)}</dd>
-            </div>
-          </dl>
+          <Figures
+            size="small"
+            items={[
+              { label: t('messages.send.recipients'), value: format.number(count.data.targeted) },
+              { label: t('messages.send.tracked'), value: format.number(count.data.tracked) },
+              { label: t('messages.send.untracked'), value: format.number(count.data.untracked) },
+            ]}
+          />
         ) : null}
         {target && count.data && count.data.untracked > 0 ? <p className="hint">{t('messages.send.untrackedNote')}</p> : null}
       </div>

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { Figures } from '../../ui/figures';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../../api/client';
@@ -193,24 +194,15 @@ function DistributionChart({ distribution }: { distribution: Distribution }) {
   return (
     <section className="panel" aria-labelledby="distribution-title">
       <h2 id="distribution-title">{t('scoring.distribution')}</h2>
-      <dl className="figures small">
-        <div>
-          <dt>{t('scoring.contacts')}</dt>
-          <dd>{format.number(distribution.contacts)}</dd>
-        </div>
-        <div>
-          <dt>{t('scoring.min')}</dt>
-          <dd>{format.decimal(distribution.min)}</dd>
-        </div>
-        <div>
-          <dt>{t('scoring.mean')}</dt>
-          <dd>{format.decimal(distribution.mean)}</dd>
-        </div>
-        <div>
-          <dt>{t('scoring.maxScore')}</dt>
-          <dd>{format.decimal(distribution.max)}</dd>
-        </div>
-      </dl>
+      <Figures
+        size="small"
+        items={[
+          { label: t('scoring.contacts'), value: format.number(distribution.contacts) },
+          { label: t('scoring.min'), value: format.decimal(distribution.min) },
+          { label: t('scoring.mean'), value: format.decimal(distribution.mean) },
+          { label: t('scoring.maxScore'), value: format.decimal(distribution.max) },
+        ]}
+      />
       <Chart label={t('scoring.chart')} option={chart.option} table={chart.table} />
     </section>
   );
