@@ -164,7 +164,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const campaigns = new CampaignService(db, clock, segments, messages, jobs);
   const campaignRunner = new CampaignRunner(db, clock, projects, segments, sendings);
   handlers.campaign = { step: (job) => campaignRunner.step(job) };
-  const housekeeping = new HousekeepingService(db, clock, config, projects, jobs, formSubmissions);
+  const housekeeping = new HousekeepingService(db, clock, config, projects, jobs, formSubmissions, store.dialect);
   handlers.housekeeping = { step: (job) => housekeeping.step(job) };
   const webEvents = new WebEventService(db, clock, projects, hits, config.secrets);
   const privacy = new PrivacyService(db, clock, projects, consent, scoring, events);
