@@ -112,6 +112,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       get alreadyApplied() {
         return queue.recorder.stats.alreadyApplied;
       },
+      observePublishes(observe) {
+        queue.publisher.observePublish = observe;
+      },
     },
   );
   // Tracking hits are logged at debug only: skip building their log lines otherwise.

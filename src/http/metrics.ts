@@ -15,6 +15,8 @@ export interface QueueStats {
   fallback: number;
   consumed: number;
   alreadyApplied: number;
+  /** Hands over the observer of each acknowledged publish's round trip (seconds). */
+  observePublishes(observe: (seconds: number) => void): void;
 }
 
 /** The process's Prometheus registry and the instruments the server updates. */
@@ -35,6 +37,13 @@ export function createMetrics(writer?: WriterStats, queue?: QueueStats) {
     gauge('trackguard_queue_hits_published', 'hits of this process acknowledged by JetStream', () => queue.published);
     gauge('trackguard_queue_hits_fallback', 'hits of this process written directly because NATS was unavailable or a publish failed', () => queue.fallback);
     gauge('trackguard_queue_hits_consumed', 'queued hits pulled and committed by this process', () => queue.consumed);
+    const publishes = new Histogram({
+      name: 'trackguard_queue_publish_seconds',
+      help: 'round trip of a hit publish until JetStream acknowledged it',
+      buckets: [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+      registers: [registry],
+    });
+    queue.observePublishes((seconds) => publishes.observe(seconds));
     gauge('trackguard_queue_hits_already_applied', 'queued hits this process found committed already (redeliveries) and acknowledged without writing', () => queue.alreadyApplied);
   }
   if (writer) {

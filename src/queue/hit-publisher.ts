@@ -35,8 +35,8 @@ export class HitPublisher implements HitWriter {
   private readonly inFlight = new Set<InFlight>();
   /** Hits acknowledged by JetStream, and hits written directly because NATS was unavailable. */
   readonly stats = { published: 0, fallback: 0 };
-  /** Publish round trips (ms) of recent acknowledged publishes, for benchmarks: a ring of the last 10,000. */
-  readonly latencies: number[] = [];
+  /** Called with each acknowledged publish's round trip in seconds (the `trackguard_queue_publish_seconds` histogram). */
+  observePublish: ((seconds: number) => void) | undefined;
 
   constructor(
     private readonly link: NatsLink,
@@ -62,8 +62,7 @@ export class HitPublisher implements HitWriter {
           entry.settled = true;
           this.inFlight.delete(entry);
           this.stats.published += 1;
-          if (this.latencies.length >= 10_000) this.latencies.splice(0, 1000);
-          this.latencies.push(performance.now() - started);
+          this.observePublish?.((performance.now() - started) / 1000);
           resolve('pending');
         },
         (error: unknown) => {

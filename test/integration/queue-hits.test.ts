@@ -75,6 +75,9 @@ for (const dialect of dialects()) {
       // They went through JetStream, not the direct writer of the track node.
       expect(await metric(track.base, 'trackguard_queue_hits_published')).toBe(HITS);
       expect(await metric(track.base, 'trackguard_queue_hits_fallback')).toBe(0);
+      // Each acknowledged publish's round trip is in the publish-latency histogram.
+      expect(await metric(track.base, 'trackguard_queue_publish_seconds_count')).toBe(HITS);
+      expect(await metric(track.base, 'trackguard_queue_publish_seconds_sum')).toBeGreaterThan(0);
       expect(await metric(worker.base, 'trackguard_queue_hits_consumed')).toBe(HITS);
       if (track !== worker) expect(await metric(track.base, 'trackguard_tracking_events_written')).toBe(0);
       const counters = await store.db.selectFrom('sending_stats').select('opens').where('sending_id', '=', setup.sendingId).executeTakeFirst();
