@@ -105,6 +105,7 @@ async function runServer(config: Config): Promise<void> {
     await ctx.housekeeping.schedule();
     const recovered = await ctx.sendings.recoverAtStart();
     if (recovered.pendingRows + recovered.partialFiles > 0) app.log.warn(recovered, 'recovered what a crash left of finished sendings');
+    ctx.jobs.onStep = (step) => app.log.debug(step, 'job step');
     ctx.jobs.start();
   }
   app.log.info({ database: ctx.store.dialect, role: config.role, publicUrl: config.publicUrl, queue: ctx.queue ? ctx.queue.link.names.stream : null }, 'trackguard ready');

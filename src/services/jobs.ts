@@ -19,6 +19,18 @@ export interface JobHandler {
   failed?(job: Job, error: unknown): Promise<void>;
 }
 
+/** One step a runner ran: which job, when (epoch ms, this process's clock), and how it ended. */
+export interface StepTrace {
+  jobId: number;
+  kind: string;
+  projectId: number;
+  refId: number;
+  attempt: number;
+  startedAt: number;
+  finishedAt: number;
+  result: StepResult | 'error';
+}
+
 const MAX_ATTEMPTS = 5;
 /** Short, so the job of a crashed runner resumes within seconds; a live runner's heartbeat renews it. */
 const LEASE_MS = 5_000;
@@ -34,6 +46,8 @@ export class JobRunner {
   private running = false;
   private stopped = true;
   private idle: Promise<void> = Promise.resolve();
+  /** Told of every step once it ended (the server logs it at debug level as `job step`). */
+  onStep: ((step: StepTrace) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -96,11 +110,17 @@ export class JobRunner {
     if (!job) return false;
     const handler = this.handlers[job.kind];
     const heartbeat = this.heartbeat(job);
+    const startedAt = Date.now();
+    let outcome: StepTrace['result'] = 'error';
+    const trace = () =>
+      this.onStep?.({ jobId: job.id, kind: job.kind, projectId: job.project_id, refId: job.ref_id, attempt: job.attempts, startedAt, finishedAt: Date.now(), result: outcome });
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler.step(job, heartbeat.lease);
-      await releaseJob(this.db, await heartbeat.stop(), result === 'done');
+      outcome = await handler.step(job, heartbeat.lease);
+      trace();
+      await releaseJob(this.db, await heartbeat.stop(), outcome === 'done');
     } catch (error) {
+      if (outcome === 'error') trace();
       const held = await heartbeat.stop();
       const message = error instanceof Error ? error.message : String(error);
       const final = job.attempts >= MAX_ATTEMPTS;
