@@ -3,6 +3,8 @@
 
 const URL_CHAR = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]/;
 const HEX2 = /^[0-9A-Fa-f]{2}$/;
+/** A URL made only of allowed characters and valid escapes needs no work (the common case, on every click). */
+const CLEAN_URL = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
 
 /**
  * Percent-encodes what a URL may not carry (controls, space, non-ASCII, `"<>\^`{|}`, a `%` not starting an
@@ -11,6 +13,7 @@ const HEX2 = /^[0-9A-Fa-f]{2}$/;
  * @example normalizeLink('https://x.io/a b\r\n?q=é') // 'https://x.io/a%20b%0D%0A?q=%C3%A9'
  */
 export function normalizeLink(url: string): string {
+  if (CLEAN_URL.test(url)) return url;
   let out = '';
   for (let i = 0; i < url.length; i++) {
     const ch = url[i] as string;
