@@ -1,4 +1,4 @@
-import type { CompiledQuery, Insertable } from 'kysely';
+import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from 'kysely';
 import { compileBulkInsert, compileShaped } from './bulk.js';
 import type { Db } from './database.js';
 import type { EventTable } from './schema.js';
@@ -46,6 +46,16 @@ export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[])
     }
   }
   const queries: CompiledQuery[] = [...marks];
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // PostgreSQL: one statement per table whatever the batch size (one round trip each, one prepared text).
+    if (events.length > 0) queries.push(compileUnnestInsert(db, events));
+    for (const s of sendingCounters.values()) {
+      const values = [s.project_id, s.sending_id, s.opens, s.opens_machine, s.clicks, s.clicks_machine];
+      queries.push(compileShaped(db, 'upsert:sending_stats', () => sendingCounterUpsert(db, s), values));
+    }
+    if (linkCounters.size > 0) queries.push(compileLinkCountersUnnest(db, [...linkCounters.values()]));
+    return queries;
+  }
   let offset = 0;
   for (const size of CHUNKS) {
     for (; events.length - offset >= size; offset += size) {
@@ -96,4 +106,41 @@ function linkCounterUpsert(db: Db, l: LinkCounter): CompiledQuery {
       })),
     )
     .compile();
+}
+
+/** Numbers are BIGINT and strings TEXT in every events column (postgres migrations 0001, 0015, 0022). */
+const EVENT_PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], 'bigint' | 'text'> = {
+  project_id: 'bigint', type: 'text', contact_id: 'bigint', nonce: 'text', sending_id: 'bigint', message_id: 'bigint',
+  link_idx: 'bigint', channel: 'text', name: 'text', url: 'text', form_id: 'bigint', at: 'bigint', device: 'text',
+  machine: 'bigint', ip: 'text', user_agent: 'text', web_type: 'text',
+};
+
+/** `INSERT INTO events … SELECT FROM unnest(…)`: one array parameter per column, any number of rows. */
+function compileUnnestInsert(db: Db, events: NewEvent[]): CompiledQuery {
+  const columns = EVENT_COLUMNS.map((c) => events.map((e) => e[c] ?? null));
+  return compileShaped(
+    db,
+    'insert-unnest:events',
+    () =>
+      sql`INSERT INTO events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))}) SELECT * FROM unnest(${sql.join(
+        columns.map((values, i) => sql`CAST(${values} AS ${sql.raw(`${EVENT_PG_TYPES[EVENT_COLUMNS[i]!]}[]`)})`),
+      )})`.compile(db),
+    columns,
+  );
+}
+
+/** All of a batch's per-link click counters in one upsert (each link once: the batch folded them). */
+function compileLinkCountersUnnest(db: Db, counters: LinkCounter[]): CompiledQuery {
+  const keys = ['project_id', 'sending_id', 'idx', 'clicks', 'clicks_machine'] as const;
+  const columns = keys.map((k) => counters.map((c) => c[k]));
+  return compileShaped(
+    db,
+    'upsert-unnest:link_stats',
+    () =>
+      sql`INSERT INTO link_stats (project_id, sending_id, idx, clicks, clicks_machine)
+        SELECT * FROM unnest(${sql.join(columns.map((values) => sql`CAST(${values} AS bigint[])`))})
+        ON CONFLICT (project_id, sending_id, idx) DO UPDATE SET
+          clicks = link_stats.clicks + excluded.clicks, clicks_machine = link_stats.clicks_machine + excluded.clicks_machine`.compile(db),
+    columns,
+  );
 }
