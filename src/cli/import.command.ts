@@ -15,6 +15,7 @@ interface ImportCommandOptions {
   type: string;
   delimiter?: string;
   encoding?: string;
+  returning?: boolean;
   progress: boolean;
 }
 
@@ -31,6 +32,7 @@ export function registerImportCommand(program: Command): void {
     .option('--type <type>', 'upsert, add-only or update-only', 'upsert')
     .option('--delimiter <delimiter>', '"," or ";" (detected from the header when absent)')
     .option('--encoding <encoding>', 'utf-8 (default), windows-1252, latin1, utf-16 (with a byte-order mark), utf-16le or utf-16be; a byte-order mark overrides it')
+    .option('--returning', 'the file lists people who asked to come back after an erasure: their erased addresses are imported (recorded in the history)')
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: ImportCommandOptions) => {
       process.exitCode = await runImport(file, opts);
@@ -65,6 +67,7 @@ async function runImport(file: string, opts: ImportCommandOptions): Promise<numb
       map: opts.map,
       delimiter: opts.delimiter,
       encoding: opts.encoding,
+      returning: opts.returning === true,
       fileName: basename(file),
       actor: `cli:${userInfo().username}`,
       onProgress: ({ rows, bytes }) => {

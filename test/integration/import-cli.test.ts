@@ -94,5 +94,21 @@ for (const dialect of ['sqlite'] as const) {
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('encoding: must be one of utf-8, windows-1252, latin1, utf-16, utf-16le, utf-16be');
     });
+
+    it('rejects an erased address as erased, and imports it with --returning (the history says the person came back)', async () => {
+      const merged = await ctx.contacts.merge(projectId, [{ email: 'gone@example.com' }], { source: 'test' });
+      await ctx.privacy.eraseContact(projectId, Number(merged[0]!.contactId));
+      const returning = join(database.dataDir, 'returning.csv');
+      writeFileSync(returning, 'email\ngone@example.com\n');
+      const refused = await runCli(['import', returning, '--project', String(projectId), '--no-progress'], env);
+      expect(refused.code).toBe(0);
+      expect(refused.stdout).toMatch(/rejected\s+1\n/);
+      expect(refused.stdout).toContain('erased');
+      const back = await runCli(['import', returning, '--project', String(projectId), '--returning', '--no-progress'], env);
+      expect(back.code).toBe(0);
+      expect(back.stdout).toMatch(/created\s+1\n/);
+      const history = await ctx.store.db.selectFrom('consent_history').select('action').where('project_id', '=', projectId).where('action', '=', 'returning').execute();
+      expect(history).toHaveLength(1);
+    });
   });
 }
