@@ -137,6 +137,7 @@ export function layout(frame: PageFrame, title: string, body: SafeHtml): SafeHtm
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
+<link rel="icon" href="data:,">
 <title>${name ? `${title} – ${name}` : title}</title>
 <style>:root{--brand:${palette.brand};--on-brand:${palette.onBrand};--link:${palette.link}}
 ${STYLE}</style>
