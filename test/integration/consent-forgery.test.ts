@@ -1,13 +1,11 @@
 // Anyone who knows an address could take a public subscription form's CSRF token and POST that address with
 // the consent box ticked: the contact's refusal and fields were overwritten with no step by the person (issue 9).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formTexts } from '../../src/domain/form.js';
 import { signConfirmationToken } from '../../src/domain/signed-link.js';
 import { issueCsrfToken } from '../../src/http/forms/csrf.js';
+import { confirmationEmails } from '../helpers/confirmation-emails.js';
 import { createProject, dialects, startTestApp, type TestApp } from '../helpers/harness.js';
 
 const HOUR = 3_600_000;
@@ -59,22 +57,6 @@ async function contactByEmail(t: TestApp, pid: string, email: string) {
 async function historyOf(t: TestApp, pid: string, cid: string) {
   const rows = await t.ctx.consent.history(Number(pid), Number(cid));
   return rows.map((h) => ({ action: h.action, source: h.source, date: Number(h.date), ip: h.ip, userAgent: h.user_agent, wordingHash: h.wording_hash }));
-}
-
-/** Confirmation emails written by the outbox transport (they belong to no sending). */
-async function confirmationEmails(t: TestApp): Promise<{ to: string; subject: string; text: string; link: string }[]> {
-  await t.ctx.formSubmissions.settled();
-  const dir = join(t.config.dataDir, 'outbox', '0');
-  if (!existsSync(dir)) return [];
-  const mails = [];
-  const requestId = (name: string) => Number(/-(\d+)\.eml$/.exec(name)?.[1]);
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.eml')).sort((a, b) => requestId(a) - requestId(b))) {
-    const mail = await simpleParser(readFileSync(join(dir, name)));
-    const text = mail.text ?? '';
-    const link = /https?:\/\/\S+\/f\/confirm\/\S+/.exec(text)?.[0] ?? '';
-    mails.push({ to: (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.text ?? '', subject: mail.subject ?? '', text, link });
-  }
-  return mails;
 }
 
 const pathOf = (link: string) => link.replace(/^https?:\/\/[^/]+/, '');
