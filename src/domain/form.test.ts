@@ -1,7 +1,7 @@
 // The hosted form rules decide what a person reads and what is kept as proof of consent: the
 // language, the texts, the fields shown, and the hash of the exact wording.
 import { describe, expect, it } from 'vitest';
-import { fieldLabel, formFields, formTexts, pickLang, readFormValues, wordingHash } from './form.js';
+import { confirmationEmailText, fieldLabel, formFields, formTexts, pickLang, readFormValues, wordingHash } from './form.js';
 
 describe('hosted form rules', () => {
   it('language: ?lang= wins, then the best Accept-Language by quality, else English', () => {
@@ -36,6 +36,17 @@ describe('hosted form rules', () => {
     expect(readFormValues(['email'], {}).errors).toEqual({ email: 'required' });
     expect(readFormValues(['email'], { email: 'nope' }).errors).toEqual({ email: 'invalidEmail' });
     expect(readFormValues(['email', 'phone'], { email: 'a@b.co', phone: 'x'.repeat(501) }).errors).toEqual({ phone: 'tooLong' });
+  });
+
+  it('the confirmation email says "1 hour", not "1 hours", when a form gives one hour to confirm', () => {
+    const url = 'https://x.example/f/confirm/t';
+    for (const [lang, one, many] of [['en', 'valid for 1 hour.', 'valid for 48 hours.'], ['fr', 'valide pendant 1 heure.', 'valide pendant 48 heures.']] as const) {
+      const template = formTexts('subscription', lang, {}).confirmEmailText;
+      expect(confirmationEmailText(template, url, 1)).toContain(one);
+      expect(confirmationEmailText(template, url, 48)).toContain(many);
+      expect(confirmationEmailText(template, url, 1)).toContain(url);
+    }
+    expect(confirmationEmailText('Open {{url}} within {{hours}} h', url, 1)).toBe(`Open ${url} within 1 h`);
   });
 
   it('the wording hash is the SHA-256 hex of the exact text', () => {

@@ -189,11 +189,15 @@ export function needsConfirmation(spec: FormSpec, addressKnown: boolean): boolea
 /**
  * The confirmation email's text: the form's wording with the link and its
  * validity filled in; a wording that forgot `{{url}}` still gets the link.
+ * One hour is singular where the default wordings say `{{hours}} hours` /
+ * `{{hours}} heures` (a form may be set to confirm within 1 hour).
  *
  * @example confirmationEmailText('Open {{url}} within {{hours}} h', 'https://x/f/confirm/t', 48) // 'Open https://x/f/confirm/t within 48 h'
+ * @example confirmationEmailText('Valid for {{hours}} hours: {{url}}', 'https://x/f/confirm/t', 1) // 'Valid for 1 hour: https://x/f/confirm/t'
  */
 export function confirmationEmailText(template: string, url: string, hours: number): string {
-  const text = template.replaceAll('{{hours}}', String(hours));
+  const singular = hours === 1 ? template.replace(/\{\{hours\}\} (hour|heure)s\b/g, '1 $1') : template;
+  const text = singular.replaceAll('{{hours}}', String(hours));
   return text.includes('{{url}}') ? text.replaceAll('{{url}}', url) : `${text}\n\n${url}`;
 }
 

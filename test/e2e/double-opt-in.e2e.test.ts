@@ -24,7 +24,8 @@ const HOUR = 3_600_000;
 const LANGS: Lang[] = ['en', 'fr'];
 const EMAIL_LABEL: Record<Lang, string> = { en: 'Email address', fr: 'Adresse courriel' };
 const FIRST_NAME_LABEL: Record<Lang, string> = { en: 'First name', fr: 'Prénom' };
-const HOURS_WORD: Record<Lang, string> = { en: 'hours', fr: 'heures' };
+const VALID_48_HOURS: Record<Lang, string> = { en: 'valid for 48 hours.', fr: 'valide pendant 48 heures.' };
+const VALID_1_HOUR: Record<Lang, string> = { en: 'valid for 1 hour.', fr: 'valide pendant 1 heure.' };
 
 interface HistoryEntry {
   id: string;
@@ -202,7 +203,7 @@ describe.skipIf(!haveBrowser)('double opt-in in Chromium', () => {
           expect(mails.map((m) => m.to).sort()).toEqual([email, knownEmail].sort());
           const mail = mails.find((m) => m.to === email)!;
           expect(mail.subject).toBe(`${texts.confirmEmailSubject} – Café Lumière`);
-          expect(mail.text).toContain(`48 ${HOURS_WORD[lang]}`);
+          expect(mail.text).toContain(VALID_48_HOURS[lang]);
           expect(mail.link.startsWith(`${t.config.publicUrl}/f/confirm/`)).toBe(true);
           expect(mail.link.endsWith(`?lang=${lang}`)).toBe(true);
           expect(mail.htmlLink).toBe(mail.link);
@@ -280,7 +281,7 @@ describe.skipIf(!haveBrowser)('double opt-in in Chromium', () => {
           await subscribe(page, formId, lang, `later-${lang}@example.com`, 'Léon');
           const [late, later] = await newMails();
           expect(late!.to).toBe(`late-${lang}@example.com`);
-          expect(late!.text).toContain(`1 ${HOURS_WORD[lang]}`);
+          expect(late!.text).toContain(VALID_1_HOUR[lang]);
 
           // Opened a minute before the hour is up, pressed a minute after: the link has expired.
           now += HOUR - 60_000;
