@@ -129,7 +129,7 @@ describe.skipIf(!haveBrowser)('double opt-in in Chromium', () => {
       return res.body.id;
     }
 
-    /** Fills the form as a person does (by its labels), ticks the consent box and sends it with the keyboard. */
+    /** Fills the form as a person does (by its labels), ticks the consent box and sends it. */
     async function subscribe(page: Page, formId: string, lang: Lang, email: string, firstName: string) {
       const texts = formTexts('subscription', lang, {});
       await page.goto(`${base}/f/subscribe/${formId}?lang=${lang}`);
