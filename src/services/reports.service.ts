@@ -5,6 +5,7 @@ import { contactDeliveries } from '../store/deliveries.js';
 import { recentContactEvents } from '../store/events.js';
 import { pageOf } from '../store/paging.js';
 import { countTrackedRecipientsNow, hourlyTimeline, sendingLinkStats, sendingStats, trackedRecipients, uniqueClickersPerLink } from '../store/sending-report.js';
+import type { Excluded } from '../store/sendings.js';
 import { listedRecipientFigures, sendingSuppression } from '../store/small-group.js';
 import type { Project, ProjectService } from './projects.service.js';
 import { type SendingService, type SendingWarning, sendingWarnings } from './sendings.service.js';
@@ -28,6 +29,8 @@ export interface SendingReport {
    * They reconcile: targeted = trackedNow (the listed contacts) + untrackedNow (the legend) + notDelivered.
    */
   recipients: { targeted: number; tracked: number; untracked: number; delivered: number; failed: number; trackedNow: number; untrackedNow: number; notDelivered: number; lost: number };
+  /** The target's contacts the sending left out, per reason, counted with `recipients.targeted` (null before they were recorded). */
+  excluded: Excluded | null;
   /** A sending that lost messages to a crash ends `sent` all the same (SPEC §10) and says so here. */
   warnings: SendingWarning[];
   opens: { total: number; unique: number; machine: number; human: number };
@@ -97,6 +100,7 @@ export class ReportService {
         notDelivered: Math.max(0, sending.targeted - sending.delivered),
         lost: sending.lost,
       },
+      excluded: sending.excluded,
       warnings: sendingWarnings(sending),
       opens: { ...opens, unique: uniqueOf('open'), human: opens.total - opens.machine },
       clicks: { ...clicks, unique: uniqueOf('click'), human: clicks.total - clicks.machine },

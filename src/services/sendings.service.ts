@@ -21,6 +21,7 @@ import {
   type Sending,
   type WindowCounts,
   type SendingTarget,
+  type TargetMembers,
   type TargetQuery,
   countSendingOutcomes,
   countTarget,
@@ -32,11 +33,12 @@ import {
   markSendingStarted,
   maxContactId,
   cancelQueuedSending,
+  reachable,
   retarget,
   moveInFlight,
   sendingCursor,
   targetBatch,
-  targetContacts,
+  targetMembers,
   unfinishedSendingIds,
 } from '../store/sendings.js';
 import type { OutgoingMessage, Transport } from '../transport/transport.js';
@@ -135,9 +137,13 @@ export class SendingService {
    * transaction opens: a group's criteria may read the database, and SQLite has
    * one connection.
    */
-  private async targetFilter(project: Project, target: SendingTarget): Promise<TargetQuery> {
+  private async targetMembers(project: Project, target: SendingTarget): Promise<TargetMembers> {
     const members = 'groupId' in target ? await this.groupMembers(project.id, target.groupId, this.clock()) : undefined;
-    return targetContacts(project.id, target, members);
+    return targetMembers(project.id, target, members);
+  }
+
+  private async targetFilter(project: Project, target: SendingTarget): Promise<TargetQuery> {
+    return reachable(await this.targetMembers(project, target));
   }
 
   async create(projectId: number, input: { messageId: number; target: SendingTarget; scheduledAt?: number }): Promise<Sending> {
@@ -149,11 +155,11 @@ export class SendingService {
     }
     const scheduledAt = input.scheduledAt !== undefined && input.scheduledAt > now ? input.scheduledAt : null;
     const prepared = prepareMessage(contentOf(message));
-    const targetQuery = await this.targetFilter(project, input.target);
+    const members = await this.targetMembers(project, input.target);
     const id = await this.db.transaction().execute(async (trx) => {
       const upTo = await maxContactId(trx, projectId);
-      const targeted = await countTarget(trx, targetQuery, message.channel, upTo);
-      const sendingId = await insertSending(trx, projectId, { messageId: message.id, target: input.target, targeted, maxContactId: upTo, links: prepared.links, scheduledAt }, now);
+      const counted = await countTarget(trx, members, message.channel, upTo);
+      const sendingId = await insertSending(trx, projectId, { messageId: message.id, target: input.target, ...counted, maxContactId: upTo, links: prepared.links, scheduledAt }, now);
       await this.jobs.enqueue(trx, projectId, 'sending', sendingId, scheduledAt ?? now);
       return sendingId;
     });
@@ -219,14 +225,15 @@ export class SendingService {
     const now = this.clock();
     const project = await this.projects.get(projectId);
     const { message, prepared } = await this.preparedFor(projectId, sending);
-    const targetQuery = await this.targetFilter(project, sending.target);
+    const members = await this.targetMembers(project, sending.target);
+    const targetQuery = reachable(members);
     if (sending.status === 'queued') {
       // A scheduled sending reaches the contacts that exist when it starts, not those of the day it was scheduled.
       if (sending.scheduledAt !== null) {
         const upTo = await maxContactId(this.db, projectId);
-        const targeted = await countTarget(this.db, targetQuery, message.channel, upTo);
-        await retarget(this.db, projectId, sending.id, { maxContactId: upTo, targeted });
-        sending = { ...sending, targeted };
+        const counted = await countTarget(this.db, members, message.channel, upTo);
+        await retarget(this.db, projectId, sending.id, { maxContactId: upTo, ...counted });
+        sending = { ...sending, ...counted };
       }
       await markSendingStarted(this.db, projectId, sending.id, now);
       sending = { ...sending, status: 'sending', startedAt: now };

@@ -209,6 +209,10 @@ export interface SendingTable {
   /** When a scheduled sending is due (migration 0020). */
   scheduled_at: Generated<number | null>;
   cancelled_at: Generated<number | null>;
+  /** Contacts of the target left out when it was counted, per reason; null on sendings counted before migration 0021. */
+  excluded_unsubscribed: Generated<number | null>;
+  excluded_quarantined: Generated<number | null>;
+  excluded_no_address: Generated<number | null>;
 }
 
 export interface SendingLinkTable {

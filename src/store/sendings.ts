@@ -25,6 +25,8 @@ export interface Sending {
   target: SendingTarget;
   status: SendingStatus;
   targeted: number;
+  /** The target's contacts the sending leaves out, per reason, counted with `targeted` (null: a sending counted before they were recorded). */
+  excluded: Excluded | null;
   tracked: number;
   untracked: number;
   delivered: number;
@@ -48,6 +50,10 @@ export function toSending(row: Selectable<SendingTable>): Sending {
     target: JSON.parse(row.target) as SendingTarget,
     status: row.status as SendingStatus,
     targeted: row.targeted,
+    excluded:
+      row.excluded_unsubscribed === null || row.excluded_quarantined === null || row.excluded_no_address === null
+        ? null
+        : { unsubscribed: row.excluded_unsubscribed, quarantined: row.excluded_quarantined, noAddress: row.excluded_no_address },
     tracked: row.tracked,
     untracked: row.untracked,
     delivered: row.delivered,
@@ -70,20 +76,44 @@ function addressColumn(channel: Channel): 'email' | 'phone' | 'external_id' {
   return channel === 'email' ? 'email' : channel === 'sms' ? 'phone' : 'external_id';
 }
 
+/** The contacts of a target, whatever their delivery status or address. */
+export type TargetMembers = (db: Db) => SelectQueryBuilder<Database, 'contacts', object>;
+
 /** Who a target reaches on a channel: active contacts with an address for it, in the target. */
 export type TargetQuery = (db: Db, channel: Channel) => SelectQueryBuilder<Database, 'contacts', object>;
 
-export function targetContacts(projectId: number, target: SendingTarget, members: GroupMembers | undefined): TargetQuery {
-  return (db, channel) => {
-    let q = db
-      .selectFrom('contacts')
-      .where('contacts.project_id', '=', projectId)
-      .where('contacts.status', '=', 'active')
-      .where(addressColumn(channel), 'is not', null);
+export function targetMembers(projectId: number, target: SendingTarget, members: GroupMembers | undefined): TargetMembers {
+  return (db) => {
+    let q = db.selectFrom('contacts').where('contacts.project_id', '=', projectId);
     if ('contactIds' in target) q = q.where('contacts.id', 'in', idList(db, target.contactIds));
     if (members) q = q.where('contacts.id', 'in', members);
     return q;
   };
+}
+
+/** The members a channel reaches. Its negation, reason by reason, is {@link exclusionReason}: keep the two together. */
+export function reachable(members: TargetMembers): TargetQuery {
+  return (db, channel) => members(db).where('contacts.status', '=', 'active').where(addressColumn(channel), 'is not', null);
+}
+
+/** Why a member of a target is not sent to (docs/reports.md). */
+export type ExclusionReason = 'unsubscribed' | 'quarantined' | 'noAddress';
+export type Excluded = Record<ExclusionReason, number>;
+
+/**
+ * The one reason a contact of the target is left out, or NULL when the channel reaches it. A contact
+ * counts once, under the first reason that holds: its delivery status (quarantined; any other status
+ * but active — inactive, that is unsubscribed), then no address for the channel.
+ */
+function exclusionReason(channel: Channel) {
+  const address = sql.ref(`contacts.${addressColumn(channel)}`);
+  return sql<ExclusionReason | null>`CASE WHEN contacts.status = 'quarantine' THEN 'quarantined' WHEN contacts.status <> 'active' THEN 'unsubscribed' WHEN ${address} IS NULL THEN 'noAddress' ELSE NULL END`;
+}
+
+/** What a target holds up to contact id `upTo`: how many the channel reaches, and how many are left out, per reason. */
+export interface TargetCount {
+  targeted: number;
+  excluded: Excluded;
 }
 
 /** The highest contact id of the project: a sending reaches no contact created after it. */
@@ -92,12 +122,24 @@ export async function maxContactId(db: Db, projectId: number): Promise<number> {
   return Number(bound?.max ?? 0);
 }
 
-export async function countTarget(db: Db, target: TargetQuery, channel: Channel, upTo: number): Promise<number> {
-  const counted = await target(db, channel)
+/**
+ * Counts a target's members up to contact id `upTo` by reason in one grouped query (at most four rows,
+ * however large the target): the reached ones are the sending's `targeted`, so targeted + excluded is
+ * the target's size by construction.
+ */
+export async function countTarget(db: Db, members: TargetMembers, channel: Channel, upTo: number): Promise<TargetCount> {
+  const reason = exclusionReason(channel);
+  const rows = await members(db)
     .where('contacts.id', '<=', upTo)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(counted.n);
+    .select((eb) => [reason.as('reason'), eb.fn.countAll<number>().as('n')])
+    .groupBy(reason)
+    .execute();
+  const count: TargetCount = { targeted: 0, excluded: { unsubscribed: 0, quarantined: 0, noAddress: 0 } };
+  for (const row of rows) {
+    if (row.reason === null) count.targeted = Number(row.n);
+    else count.excluded[row.reason] = Number(row.n);
+  }
+  return count;
 }
 
 /** How many contacts a target reaches now, and how many of them are tracked (the one tracked predicate). */
@@ -127,10 +169,15 @@ export interface NewSending {
   messageId: number;
   target: SendingTarget;
   targeted: number;
+  excluded: Excluded;
   maxContactId: number;
   /** The message's destinations, stored as links 1…n. */
   links: string[];
   scheduledAt?: number | null;
+}
+
+function excludedColumns(excluded: Excluded) {
+  return { excluded_unsubscribed: excluded.unsubscribed, excluded_quarantined: excluded.quarantined, excluded_no_address: excluded.noAddress };
 }
 
 /** A queued sending with its links and zeroed counters; returns its id. */
@@ -143,6 +190,7 @@ export async function insertSending(trx: Db, projectId: number, sending: NewSend
       target: JSON.stringify(sending.target),
       status: 'queued',
       targeted: sending.targeted,
+      ...excludedColumns(sending.excluded),
       tracked: 0,
       untracked: 0,
       delivered: 0,
@@ -180,10 +228,10 @@ export async function markSendingStarted(db: Db, projectId: number, sendingId: n
 }
 
 /** A scheduled sending reaches the contacts that exist when it starts: its bound and count are taken again then. */
-export async function retarget(db: Db, projectId: number, sendingId: number, target: { maxContactId: number; targeted: number }): Promise<void> {
+export async function retarget(db: Db, projectId: number, sendingId: number, target: { maxContactId: number } & TargetCount): Promise<void> {
   await db
     .updateTable('sendings')
-    .set({ max_contact_id: target.maxContactId, targeted: target.targeted })
+    .set({ max_contact_id: target.maxContactId, targeted: target.targeted, ...excludedColumns(target.excluded) })
     .where('project_id', '=', projectId)
     .where('id', '=', sendingId)
     .where('status', '=', 'queued')

@@ -20,6 +20,20 @@ const Warnings = Type.Array(
   { description: 'what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning' },
 );
 
+const Excluded = Nullable(
+  Type.Object(
+    {
+      unsubscribed: Type.Integer({ description: 'inactive contacts (unsubscribed)' }),
+      quarantined: Type.Integer({ description: 'quarantined contacts' }),
+      noAddress: Type.Integer({ description: "active contacts without an address for the message's channel (email, phone for SMS, external id for push)" }),
+    },
+    {
+      description:
+        "the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded",
+    },
+  ),
+);
+
 const SendingView = Type.Object({
   id: Id,
   messageId: Id,
@@ -28,6 +42,7 @@ const SendingView = Type.Object({
     description: 'queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started',
   }),
   targeted: Type.Integer(),
+  excluded: Excluded,
   tracked: Type.Integer(),
   untracked: Type.Integer(),
   delivered: Type.Integer(),
@@ -49,6 +64,7 @@ function view(s: Sending) {
     target: s.target,
     status: s.status,
     targeted: s.targeted,
+    excluded: s.excluded,
     tracked: s.tracked,
     untracked: s.untracked,
     delivered: s.delivered,
@@ -82,6 +98,7 @@ const ReportView = Type.Object({
     },
     { description: 'targeted = trackedNow + untrackedNow + notDelivered' },
   ),
+  excluded: Excluded,
   warnings: Warnings,
   opens: Count,
   clicks: Count,

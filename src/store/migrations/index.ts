@@ -15,6 +15,7 @@ import * as pg0016messageRemoval from './postgres/0016-message-removal.js';
 import * as pg0017defaultForms from './postgres/0017-default-forms.js';
 import * as pg0018webhooks from './postgres/0018-webhooks.js';
 import * as pg0020sendingSchedule from './postgres/0020-sending-schedule.js';
+import * as pg0021sendingExclusions from './postgres/0021-sending-exclusions.js';
 import * as pg0022eventsPartitions from './postgres/0022-events-partitions.js';
 import * as sqlite0001 from './sqlite/0001-foundation.js';
 import * as sqlite0002imports from './sqlite/0002-imports.js';
@@ -32,6 +33,7 @@ import * as sqlite0016messageRemoval from './sqlite/0016-message-removal.js';
 import * as sqlite0017defaultForms from './sqlite/0017-default-forms.js';
 import * as sqlite0018webhooks from './sqlite/0018-webhooks.js';
 import * as sqlite0020sendingSchedule from './sqlite/0020-sending-schedule.js';
+import * as sqlite0021sendingExclusions from './sqlite/0021-sending-exclusions.js';
 import * as sqlite0022eventsPartitions from './sqlite/0022-events-partitions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -57,6 +59,7 @@ const migrations: Record<Dialect, Record<string, Migration>> = {
     '0017-default-forms': sqlite0017defaultForms,
     '0018-webhooks': sqlite0018webhooks,
     '0020-sending-schedule': sqlite0020sendingSchedule,
+    '0021-sending-exclusions': sqlite0021sendingExclusions,
     '0022-events-partitions': sqlite0022eventsPartitions,
   },
   postgres: {
@@ -76,6 +79,7 @@ const migrations: Record<Dialect, Record<string, Migration>> = {
     '0017-default-forms': pg0017defaultForms,
     '0018-webhooks': pg0018webhooks,
     '0020-sending-schedule': pg0020sendingSchedule,
+    '0021-sending-exclusions': pg0021sendingExclusions,
     '0022-events-partitions': pg0022eventsPartitions,
   },
 };

@@ -4319,6 +4319,14 @@ export interface paths {
                                 /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                                 status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                                 targeted: number;
+                                excluded: {
+                                    /** @description inactive contacts (unsubscribed) */
+                                    unsubscribed: number;
+                                    /** @description quarantined contacts */
+                                    quarantined: number;
+                                    /** @description active contacts without an address for the message's channel (email, phone for SMS, external id for push) */
+                                    noAddress: number;
+                                } | null;
                                 tracked: number;
                                 untracked: number;
                                 delivered: number;
@@ -4420,6 +4428,14 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            excluded: {
+                                /** @description inactive contacts (unsubscribed) */
+                                unsubscribed: number;
+                                /** @description quarantined contacts */
+                                quarantined: number;
+                                /** @description active contacts without an address for the message's channel (email, phone for SMS, external id for push) */
+                                noAddress: number;
+                            } | null;
                             tracked: number;
                             untracked: number;
                             delivered: number;
@@ -4517,6 +4533,14 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            excluded: {
+                                /** @description inactive contacts (unsubscribed) */
+                                unsubscribed: number;
+                                /** @description quarantined contacts */
+                                quarantined: number;
+                                /** @description active contacts without an address for the message's channel (email, phone for SMS, external id for push) */
+                                noAddress: number;
+                            } | null;
                             tracked: number;
                             untracked: number;
                             delivered: number;
@@ -4621,6 +4645,14 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            excluded: {
+                                /** @description inactive contacts (unsubscribed) */
+                                unsubscribed: number;
+                                /** @description quarantined contacts */
+                                quarantined: number;
+                                /** @description active contacts without an address for the message's channel (email, phone for SMS, external id for push) */
+                                noAddress: number;
+                            } | null;
                             tracked: number;
                             untracked: number;
                             delivered: number;
@@ -4731,6 +4763,14 @@ export interface paths {
                                 /** @description handed to the transport by a worker that crashed before recording them: delivery unknown */
                                 lost: number;
                             };
+                            excluded: {
+                                /** @description inactive contacts (unsubscribed) */
+                                unsubscribed: number;
+                                /** @description quarantined contacts */
+                                quarantined: number;
+                                /** @description active contacts without an address for the message's channel (email, phone for SMS, external id for push) */
+                                noAddress: number;
+                            } | null;
                             /** @description what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning */
                             warnings: {
                                 /** @enum {string} */
