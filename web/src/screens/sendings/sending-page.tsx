@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useMessage } from '../../api/messages';
 import { isRunning, type Report, useReport, useSending, useTrackedContacts } from '../../api/sendings';
@@ -69,7 +69,7 @@ export default function SendingPage() {
   );
 }
 
-function Figure({ label, value, detail }: { label: string; value: string; detail?: string }) {
+function Figure({ label, value, detail }: { label: string; value: string; detail?: string | undefined }) {
   return (
     <div>
       <dt>{label}</dt>
@@ -77,6 +77,45 @@ function Figure({ label, value, detail }: { label: string; value: string; detail
         {value}
         {detail ? <span className="detail">{detail}</span> : null}
       </dd>
+    </div>
+  );
+}
+
+/**
+ * Untracked recipients, read two ways: when the message left (`recipients.untracked`) and now (`untrackedNow`, the
+ * legend's count): a withdrawal since the sending moves a contact from tracked to untracked.
+ */
+function UntrackedFigure({ atSending, now }: { atSending: string; now: string }) {
+  const { t } = useTranslation();
+  const unit = <span className="unit" />;
+  return (
+    <div>
+      <dt>{t('sending.untracked')}</dt>
+      <dd>
+        <Trans i18nKey="sending.atSending" values={{ count: atSending }} components={{ unit }} />
+        {/* One phrase when read aloud or copied: "12 at sending · 14 now". */}
+        <span className="visually-hidden"> · </span>
+        <span className="then">
+          <Trans i18nKey="sending.now" values={{ count: now }} components={{ unit }} />
+        </span>
+      </dd>
+    </div>
+  );
+}
+
+/** The target's contacts the sending left out, per reason: why it reaches fewer than its group's count. */
+function ExcludedFigures({ excluded }: { excluded: NonNullable<Report['excluded']> }) {
+  const { t } = useTranslation();
+  const n = useFormat().number;
+  return (
+    <div className="excluded">
+      <h3 id="excluded-title">{t('sending.excluded.title')}</h3>
+      <dl className="figures tiny" aria-labelledby="excluded-title">
+        <Figure label={t('sending.excluded.unsubscribed')} value={n(excluded.unsubscribed)} />
+        <Figure label={t('sending.excluded.quarantined')} value={n(excluded.quarantined)} />
+        <Figure label={t('sending.excluded.noAddress')} value={n(excluded.noAddress)} />
+      </dl>
+      <p className="hint">{t('sending.excluded.note')}</p>
     </div>
   );
 }
@@ -106,8 +145,10 @@ function Results({ pid, sid, report }: { pid: string; sid: string; report: Repor
           <Figure label={t('sending.targeted')} value={n(r.targeted)} />
           <Figure label={t('sending.delivered')} value={n(r.delivered)} detail={r.failed > 0 ? t('sending.failedCount', { count: n(r.failed) }) : undefined} />
           <Figure label={t('sending.tracked')} value={n(r.tracked)} />
-          <Figure label={t('sending.untracked')} value={n(r.untracked)} />
+          <UntrackedFigure atSending={n(r.untracked)} now={n(r.untrackedNow)} />
         </dl>
+        <p className="hint">{t('sending.atSendingNote')}</p>
+        {report.excluded ? <ExcludedFigures excluded={report.excluded} /> : null}
         <div className="figure-pair">
           <div>
             <h3>{t('sending.opens')}</h3>
