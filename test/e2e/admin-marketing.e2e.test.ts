@@ -377,5 +377,86 @@ describe.skipIf(!haveAdminBrowser())('admin marketing screens in Chromium', () =
       }
       expect(groupId).toBeTruthy();
     });
+
+    // Runs last: it adds contacts to the group and withdraws a consent, which the tests above do not expect.
+    it('after a withdrawal the Untracked card gives both readings, the page lists who the sending left out, and the navigation fits 1280 and 390 px', async () => {
+      const { t } = server;
+      const base = `/api/v1/projects/${pid}`;
+      await t.api('POST', `${base}/contacts/merge`, {
+        records: [
+          { email: 'quarantined@example.com', status: 'quarantine' },
+          { email: 'unsubscribed@example.com', status: 'inactive' },
+        ],
+      });
+      const count = (await t.api<{ count: number }>('GET', `${base}/groups/${groupId}/count`)).body.count;
+      const messages = await t.api<{ items: { id: string; name: string }[] }>('GET', `${base}/messages`);
+      const messageId = messages.body.items.find((m) => m.name === 'Spring news')!.id;
+      const created = await t.api<{ id: string; targeted: number; excluded: Record<string, number> }>('POST', `${base}/sendings`, { messageId, target: { groupId } });
+      expect(created.body.excluded).toEqual({ unsubscribed: 1, quarantined: 1, noAddress: 0 });
+      expect(created.body.targeted + 2).toBe(count);
+      await drainJobs(t);
+      // Bo was tracked (opt-out, unanswered) when the message left, and refuses since.
+      const refusal = await t.api<{ results: { consent: string }[] }>('POST', `${base}/contacts/merge`, { records: [{ email: 'bo@example.com', hasTrackingConsent: false }] });
+      expect(refusal.body.results[0]!.consent).toBe('applied');
+      const url = `${server.base}/admin/projects/${pid}/sendings/${created.body.id}`;
+      const nav = (page: Page) => page.getByRole('navigation', { name: /Main|Principale/ });
+      /** Every navigation link lies inside the viewport (none cut at the right edge), the last one included. */
+      const expectNavInside = async (page: Page, width: number, where: string) => {
+        const links = nav(page).getByRole('link');
+        const n = await links.count();
+        expect(n, where).toBeGreaterThanOrEqual(13);
+        for (let i = 0; i < n; i++) {
+          const box = await links.nth(i).boundingBox();
+          expect(box, `${where}: link ${i}`).not.toBeNull();
+          expect(box!.x, `${where}: link ${i} left`).toBeGreaterThanOrEqual(0);
+          expect(box!.x + box!.width, `${where}: link ${i} right`).toBeLessThanOrEqual(width);
+        }
+      };
+
+      for (const [locale, labels, figure, left, legend] of [
+        ['en-US', undefined, /Untracked\s*2 at sending · 3 now/, /Unsubscribed\s*1\s*Quarantined\s*1\s*No address for this channel\s*0/, '3 untracked contacts'],
+        [
+          'fr-CA',
+          { email: 'Adresse courriel', password: 'Mot de passe', submit: 'Se connecter' },
+          /Non suivis\s*2 à l'envoi · 3 maintenant/,
+          /Désabonnés\s*1\s*En quarantaine\s*1\s*Sans adresse pour ce canal\s*0/,
+          '3 contacts non suivis',
+        ],
+      ] as const) {
+        for (const mobile of [false, true]) {
+          const width = mobile ? 390 : 1280;
+          const where = `results ${locale} at ${width} px`;
+          const { page, errors, close } = await openPage(browser, { mobile, locale });
+          try {
+            await signInThroughPage(page, server.base, marketer.email, marketer.password, labels);
+            await page.goto(url);
+            await page.getByText(legend, { exact: true }).waitFor();
+            const figures = page.locator('section', { has: page.getByRole('heading', { name: /Figures|Chiffres/ }) });
+            await expect(figures.textContent()).resolves.toMatch(figure);
+            await page.getByRole('heading', { name: locale === 'en-US' ? 'Not sent to' : 'Non destinataires' }).waitFor();
+            await expect(figures.textContent()).resolves.toMatch(left);
+            await expectNavInside(page, width, where);
+            if (mobile) await expectFitsWidth(page, where);
+            await expectAccessible(page, where);
+            if (dialect === 'sqlite') {
+              await screenshot(page, `sending-withdrawal-${locale}-${width}`);
+              // The top of the page as first seen: the navigation and the figures.
+              await page.screenshot({ path: join(SHOTS, `sending-withdrawal-${locale}-${width}-top.png`) });
+              await figures.screenshot({ path: join(SHOTS, `sending-withdrawal-${locale}-${width}-figures.png`) });
+            }
+            // The navigation works from the keyboard: focus its "Sendings" link, press Enter.
+            await nav(page).getByRole('link', { name: locale === 'en-US' ? 'Sendings' : 'Envois' }).focus();
+            await page.keyboard.press('Enter');
+            await page.waitForURL(/\/sendings$/);
+            expect(errors, where).toEqual([]);
+          } catch (error) {
+            await screenshot(page, `failed-withdrawal-${dialect}-${locale}-${width}`);
+            throw error;
+          } finally {
+            await close();
+          }
+        }
+      }
+    }, 120_000);
   });
 });
