@@ -1,4 +1,4 @@
-import type { Selectable, SelectQueryBuilder } from 'kysely';
+import type { RawBuilder, Selectable, SelectQueryBuilder } from 'kysely';
 import { sql } from 'kysely';
 import { type TrackingSettings, trackedSql } from '../domain/consent.js';
 import type { Contact } from '../domain/contact.js';
@@ -91,7 +91,7 @@ export function targetMembers(projectId: number, target: SendingTarget, members:
   };
 }
 
-/** The members a channel reaches. Its negation, reason by reason, is {@link exclusionReason}: keep the two together. */
+/** The members a channel reaches. Its negation, reason by reason, is {@link exclusionFilters}: keep the two together. */
 export function reachable(members: TargetMembers): TargetQuery {
   return (db, channel) => members(db).where('contacts.status', '=', 'active').where(addressColumn(channel), 'is not', null);
 }
@@ -101,13 +101,18 @@ export type ExclusionReason = 'unsubscribed' | 'quarantined' | 'noAddress';
 export type Excluded = Record<ExclusionReason, number>;
 
 /**
- * The one reason a contact of the target is left out, or NULL when the channel reaches it. A contact
- * counts once, under the first reason that holds: its delivery status (quarantined; any other status
- * but active — inactive, that is unsubscribed), then no address for the channel.
+ * Which of a target's contacts each reason counts. A contact counts once, under the first reason that
+ * holds: its delivery status (quarantined; any other status but active — inactive, that is
+ * unsubscribed), then no address for the channel. What none of them counts is what {@link reachable}
+ * selects: keep the two together.
  */
-function exclusionReason(channel: Channel) {
+function exclusionFilters(channel: Channel): Record<ExclusionReason, RawBuilder<boolean>> {
   const address = sql.ref(`contacts.${addressColumn(channel)}`);
-  return sql<ExclusionReason | null>`CASE WHEN contacts.status = 'quarantine' THEN 'quarantined' WHEN contacts.status <> 'active' THEN 'unsubscribed' WHEN ${address} IS NULL THEN 'noAddress' ELSE NULL END`;
+  return {
+    quarantined: sql<boolean>`contacts.status = 'quarantine'`,
+    unsubscribed: sql<boolean>`contacts.status NOT IN ('active', 'quarantine')`,
+    noAddress: sql<boolean>`contacts.status = 'active' AND ${address} IS NULL`,
+  };
 }
 
 /** What a target holds up to contact id `upTo`: how many the channel reaches, and how many are left out, per reason. */
@@ -123,23 +128,20 @@ export async function maxContactId(db: Db, projectId: number): Promise<number> {
 }
 
 /**
- * Counts a target's members up to contact id `upTo` by reason in one grouped query (at most four rows,
- * however large the target): the reached ones are the sending's `targeted`, so targeted + excluded is
- * the target's size by construction.
+ * Counts a target's members up to contact id `upTo` by reason in one pass over the target (one row back,
+ * however large it is; no sort, no contact loaded): the reached ones are the sending's `targeted`, so
+ * targeted + excluded is the target's size by construction.
  */
 export async function countTarget(db: Db, members: TargetMembers, channel: Channel, upTo: number): Promise<TargetCount> {
-  const reason = exclusionReason(channel);
-  const rows = await members(db)
+  const filters = exclusionFilters(channel);
+  // COUNT(*) FILTER (WHERE …): both SQLite (3.30+) and PostgreSQL count a condition in the same pass.
+  const counted = (reason: ExclusionReason) => sql<number>`COUNT(*) FILTER (WHERE ${filters[reason]})`.as(reason);
+  const row = await members(db)
     .where('contacts.id', '<=', upTo)
-    .select((eb) => [reason.as('reason'), eb.fn.countAll<number>().as('n')])
-    .groupBy(reason)
-    .execute();
-  const count: TargetCount = { targeted: 0, excluded: { unsubscribed: 0, quarantined: 0, noAddress: 0 } };
-  for (const row of rows) {
-    if (row.reason === null) count.targeted = Number(row.n);
-    else count.excluded[row.reason] = Number(row.n);
-  }
-  return count;
+    .select((eb) => [eb.fn.countAll<number>().as('members'), counted('unsubscribed'), counted('quarantined'), counted('noAddress')])
+    .executeTakeFirstOrThrow();
+  const excluded = { unsubscribed: Number(row.unsubscribed), quarantined: Number(row.quarantined), noAddress: Number(row.noAddress) };
+  return { targeted: Number(row.members) - excluded.unsubscribed - excluded.quarantined - excluded.noAddress, excluded };
 }
 
 /** How many contacts a target reaches now, and how many of them are tracked (the one tracked predicate). */
