@@ -5,7 +5,14 @@ export const Id = Type.String({ pattern: '^[0-9]{1,15}$', description: 'numeric 
 export const ProjectParams = Type.Object({ pid: Id });
 export const ContactParams = Type.Object({ pid: Id, cid: Id });
 export const Timestamp = Type.String({ format: 'date-time' });
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) => Type.Union([schema, Type.Null()], options);
+
+/** A target's contacts a sending leaves out, per reason (docs/reports.md). */
+export const ExcludedCounts = Type.Object({
+  unsubscribed: Type.Integer({ description: 'inactive contacts (unsubscribed)' }),
+  quarantined: Type.Integer({ description: 'quarantined contacts' }),
+  noAddress: Type.Integer({ description: "active contacts without an address for the message's channel (email, phone for SMS, external id for push)" }),
+});
 
 export const ProblemSchema = Type.Object(
   {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { type Sending, type SendingTarget, sendingWarnings } from '../../services/sendings.service.js';
 import { documented } from '../openapi-docs.js';
-import { Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
+import { ExcludedCounts, Id, iso, isoOrNull, Nullable, ProjectParams, problemResponses, Timestamp } from '../schemas.js';
 import { projectFor } from './project-access.js';
 
 const IdOrNumber = Type.Union([Id, Type.Integer({ minimum: 1 })]);
@@ -20,19 +20,10 @@ const Warnings = Type.Array(
   { description: 'what the figures warn of; a sending that lost messages to a crash still ends `sent`, with a MessagesLost warning' },
 );
 
-const Excluded = Nullable(
-  Type.Object(
-    {
-      unsubscribed: Type.Integer({ description: 'inactive contacts (unsubscribed)' }),
-      quarantined: Type.Integer({ description: 'quarantined contacts' }),
-      noAddress: Type.Integer({ description: "active contacts without an address for the message's channel (email, phone for SMS, external id for push)" }),
-    },
-    {
-      description:
-        "the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded",
-    },
-  ),
-);
+const Excluded = Nullable(ExcludedCounts, {
+  description:
+    "the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded",
+});
 
 const SendingView = Type.Object({
   id: Id,

@@ -4319,6 +4319,7 @@ export interface paths {
                                 /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                                 status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                                 targeted: number;
+                                /** @description the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded */
                                 excluded: {
                                     /** @description inactive contacts (unsubscribed) */
                                     unsubscribed: number;
@@ -4428,6 +4429,7 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            /** @description the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded */
                             excluded: {
                                 /** @description inactive contacts (unsubscribed) */
                                 unsubscribed: number;
@@ -4533,6 +4535,7 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            /** @description the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded */
                             excluded: {
                                 /** @description inactive contacts (unsubscribed) */
                                 unsubscribed: number;
@@ -4645,6 +4648,7 @@ export interface paths {
                             /** @description queued (a scheduled one until its time) → sending → sent | failed; cancelled: stopped before it started */
                             status: "queued" | "sending" | "sent" | "failed" | "cancelled";
                             targeted: number;
+                            /** @description the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded */
                             excluded: {
                                 /** @description inactive contacts (unsubscribed) */
                                 unsubscribed: number;
@@ -4763,6 +4767,7 @@ export interface paths {
                                 /** @description handed to the transport by a worker that crashed before recording them: delivery unknown */
                                 lost: number;
                             };
+                            /** @description the target's contacts the sending leaves out, counted with `targeted` (so the group's count = targeted + these); each contact once, under its status first, then its missing address; null on sendings counted before they were recorded */
                             excluded: {
                                 /** @description inactive contacts (unsubscribed) */
                                 unsubscribed: number;
