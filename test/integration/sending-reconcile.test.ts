@@ -136,5 +136,17 @@ for (const dialect of dialects()) {
       const r = await report(scheduled.id);
       expect(r.recipients.targeted + sum(r.excluded)).toBe(await countOf(gid));
     });
+
+    it('a sending counted before exclusions were recorded says null, not zero', async () => {
+      const created = await send(email, { all: true });
+      await t.ctx.store.db
+        .updateTable('sendings')
+        .set({ excluded_unsubscribed: null, excluded_quarantined: null, excluded_no_address: null })
+        .where('id', '=', Number(created.id))
+        .execute();
+      expect((await sending(created.id)).excluded).toBeNull();
+      expect((await report(created.id)).excluded).toBeNull();
+      await drain();
+    });
   });
 }
