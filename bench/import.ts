@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
+import { startCpuMeter } from './lib/cpu-meter.js';
+import { benchDialects } from './lib/dialects.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 
@@ -40,6 +42,7 @@ async function bench(dialect: DialectName, file: string): Promise<void> {
   try {
     const project = await ctx.projects.create('bench');
     await ctx.projects.update(project.id, { settings: { tracking: { enabled: true } } }, 'bench');
+    const cpu = await startCpuMeter(database.databaseUrl);
     const started = performance.now();
     const record = await ctx.imports.run(project.id, createReadStream(file, { highWaterMark: 256 * 1024 }), {
       map: 'E-mail:email,Consent:hasTrackingConsent,Date:dtTrackingConsent,First name:fields.firstName,City:fields.city',
@@ -47,6 +50,7 @@ async function bench(dialect: DialectName, file: string): Promise<void> {
       actor: 'bench',
     });
     const seconds = (performance.now() - started) / 1000;
+    const used = await cpu.read();
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     if (record.status !== 'done' || record.counts.rejected > 0 || record.counts.created !== ROWS) {
@@ -54,7 +58,7 @@ async function bench(dialect: DialectName, file: string): Promise<void> {
     }
     const rate = Math.round(ROWS / seconds);
     process.stdout.write(
-      `import ${dialect.padEnd(8)} ${ROWS.toLocaleString('en-US')} rows (${record.counts.consentApplied.toLocaleString('en-US')} consent changes) in ${seconds.toFixed(1)} s → ${rate.toLocaleString('en-US')} rows/s, peak RSS ${Math.round(peak / 1024 / 1024)} MB\n`,
+      `import ${dialect.padEnd(8)} ${ROWS.toLocaleString('en-US')} rows (${record.counts.consentApplied.toLocaleString('en-US')} consent changes) in ${seconds.toFixed(1)} s → ${rate.toLocaleString('en-US')} rows/s, peak RSS ${Math.round(peak / 1024 / 1024)} MB; CPU ${used.node.toFixed(1)} s node + ${used.db.toFixed(1)} s database\n`,
     );
   } finally {
     clearInterval(sampler);
@@ -69,9 +73,7 @@ export async function run(): Promise<void> {
   try {
     await writeCsv(file);
     process.stdout.write(`import: generated ${ROWS.toLocaleString('en-US')} rows, ${Math.round(statSync(file).size / 1024 / 1024)} MB\n`);
-    await bench('sqlite', file);
-    if (process.env.TEST_DATABASE_URL) await bench('postgres', file);
-    else process.stdout.write('import postgres: skipped (set TEST_DATABASE_URL)\n');
+    for (const dialect of benchDialects('import')) await bench(dialect, file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import type { MergeRecord } from '../src/services/contacts.service.js';
 import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
+import { benchDialects } from './lib/dialects.js';
 
 const TOTAL = 100_000;
 const BATCH = 1_000;
@@ -48,7 +49,5 @@ async function bench(dialect: DialectName): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await bench('sqlite');
-  if (process.env.TEST_DATABASE_URL) await bench('postgres');
-  else process.stdout.write('merge postgres: skipped (set TEST_DATABASE_URL)\n');
+  for (const dialect of benchDialects('merge')) await bench(dialect);
 }

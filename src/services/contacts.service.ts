@@ -5,7 +5,7 @@ import { fieldsProblem, textProblem } from '../domain/safe-text.js';
 import { subjectHash } from '../domain/ledger.js';
 import { appendConsentEntries, lockLedger, type NewConsentEntry } from '../store/consent-history.js';
 import { liftSuppression, suppressedSubjects } from '../store/erased-subjects.js';
-import { findContactsByKeys, getContact, insertContacts, listContacts, updateContacts } from '../store/contacts.js';
+import { findContactsByKeys, getContact, listContacts, saveContacts } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import { type StatusSplit, statusSplit } from '../store/dashboard-stats.js';
 import { pageOf } from '../store/paging.js';
@@ -228,24 +228,9 @@ export class ContactService {
         results.push({ index, result, consent });
       });
       // Updates go first: a contact whose email moved frees the old address for a contact created in the same batch.
-      const updated = [...touched].filter((w) => !w.isNew && w.dirty);
-      await updateContacts(
-        trx,
-        projectId,
-        updated.filter((w) => w.keysChanged).map((w) => w.contact),
-        { keysChanged: true },
-      );
-      await updateContacts(
-        trx,
-        projectId,
-        updated.filter((w) => !w.keysChanged).map((w) => w.contact),
-        { keysChanged: false },
-      );
+      const updated = [...touched].filter((w) => !w.isNew && w.dirty).map((w) => ({ contact: w.contact, keysChanged: w.keysChanged === true }));
       const created = [...touched].filter((w) => w.isNew);
-      const ids: number[] = [];
-      for (let i = 0; i < created.length; i += 500) {
-        ids.push(...(await insertContacts(trx, projectId, created.slice(i, i + 500).map((w) => w.contact))));
-      }
+      const ids = await saveContacts(trx, projectId, updated, created.map((w) => w.contact));
       created.forEach((w, i) => {
         w.contact.id = ids[i] as number;
       });

@@ -28,6 +28,8 @@ export class ImportWriter {
   readonly counts: ImportCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, consentApplied: 0, consentStale: 0, rejected: 0 };
   private batch: PendingRow[] = [];
   private rejects: ImportReject[] = [];
+  /** Rows and rejects added since the last flush began: they count once a flush takes them. */
+  private added = 0;
   // PostgreSQL plans the contact lookups from table statistics that autovacuum
   // refreshes only every minute or so; a bulk load outgrows them within seconds
   // and the lookups turn into scans. Refresh them as the import grows (10k, 40k, 160k … rows).
@@ -44,14 +46,21 @@ export class ImportWriter {
 
   /** A row to merge; a consent value without a date is `undated`. */
   addRow(line: number, raw: string, record: ImportRecord, undated: boolean): void {
-    this.counts.rows += 1;
+    this.added += 1;
     this.batch.push({ line, raw, record, undated });
   }
 
   /** A line that is not imported: it counts as a row, and as rejected. */
   addReject(reject: ImportReject): void {
-    this.counts.rows += 1;
+    this.added += 1;
     this.rejects.push(reject);
+  }
+
+  /** Forgets what was added since the last flush began (read ahead of a batch that failed, so never to be written). */
+  discard(): void {
+    this.batch = [];
+    this.rejects = [];
+    this.added = 0;
   }
 
   /** A batch is full: time to `flush`. */
@@ -59,12 +68,21 @@ export class ImportWriter {
     return this.batch.length >= IMPORT_BATCH_SIZE || this.rejects.length >= IMPORT_BATCH_SIZE;
   }
 
+  /**
+   * Writes what was added so far. It takes the pending rows before its first
+   * await, so the next batch may be added while this one is written (one
+   * flush at a time: batches are merged in file order).
+   */
   async flush(): Promise<void> {
     const { projectId, importId, type } = this.target;
     const counts = this.counts;
-    if (this.batch.length > 0) {
-      const rows = this.batch;
-      this.batch = [];
+    const rows = this.batch;
+    const rejects = this.rejects;
+    this.batch = [];
+    this.rejects = [];
+    counts.rows += this.added;
+    this.added = 0;
+    if (rows.length > 0) {
       await this.dropUndatedRepeats(rows);
       const results = await this.contacts.merge(
         projectId,
@@ -81,13 +99,12 @@ export class ImportWriter {
         if (result.consent === 'stale') counts.consentStale += 1;
         if (result.result === 'rejected') {
           const row = rows[result.index]!;
-          this.rejects.push({ line: row.line, reason: result.error ?? 'rejected', raw: row.raw });
+          rejects.push({ line: row.line, reason: result.error ?? 'rejected', raw: row.raw });
         }
       }
     }
-    if (this.rejects.length > 0) {
-      const pending = this.rejects;
-      this.rejects = [];
+    if (rejects.length > 0) {
+      const pending = rejects;
       counts.rejected += pending.length;
       await insertImportRejects(
         this.db,

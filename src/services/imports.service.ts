@@ -150,8 +150,9 @@ export class ImportService {
 
     const writer = new ImportWriter(this.db, this.contacts, { projectId, importId: id, type, returning: options.returning === true }, this.dialect);
     const flush = async () => {
+      const bytes = csv.bytes;
       await writer.flush();
-      options.onProgress?.({ rows: writer.counts.rows, bytes: csv.bytes, counts: { ...writer.counts } });
+      options.onProgress?.({ rows: writer.counts.rows, bytes, counts: { ...writer.counts } });
     };
     let status: ImportStatus = 'done';
     let failure: string | null = null;
@@ -173,22 +174,49 @@ export class ImportService {
     return { ...base, id, mapping: mappingOut, status, counts, error: failure, finishedAt };
   }
 
-  /** Reads the lines after the header into `writer`, flushing each full batch and the last one. */
+  /**
+   * Reads the lines after the header into `writer`, flushing each full batch
+   * and the last one. A full batch is written while the next one is read, so
+   * parsing overlaps the database's work; one flush at a time. When a flush
+   * fails, what was read ahead of it is dropped, as if reading had stopped there.
+   */
   private async readRows(csv: CsvSource, columns: ResolvedColumn[], startIso: string, writer: ImportWriter, flush: () => Promise<void>): Promise<void> {
     const width = csv.header?.record.length ?? 0;
-    for await (const item of csv.items) {
-      if (item.kind === 'reject') {
-        writer.addReject(item);
-      } else if (isBlankRow(item.record)) {
-        continue;
-      } else if (item.record.length !== width) {
-        writer.addReject({ line: item.line, reason: `wrong column count: expected ${width}, got ${item.record.length}`, raw: clip(item.raw) });
-      } else {
-        const parsed = rowToRecord(item.record, columns, startIso);
-        writer.addRow(item.line, clip(item.raw), parsed, parsed.hasTrackingConsent !== undefined && parsed.dtTrackingConsent === startIso);
+    let writing: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | undefined;
+    const settle = async () => {
+      await writing;
+      if (failure) {
+        writer.discard();
+        throw failure.error;
       }
-      if (writer.full) await flush();
+    };
+    try {
+      for await (const item of csv.items) {
+        if (item.kind === 'reject') {
+          writer.addReject(item);
+        } else if (isBlankRow(item.record)) {
+          continue;
+        } else if (item.record.length !== width) {
+          writer.addReject({ line: item.line, reason: `wrong column count: expected ${width}, got ${item.record.length}`, raw: clip(item.raw) });
+        } else {
+          const parsed = rowToRecord(item.record, columns, startIso);
+          writer.addRow(item.line, clip(item.raw), parsed, parsed.hasTrackingConsent !== undefined && parsed.dtTrackingConsent === startIso);
+        }
+        if (writer.full) {
+          await settle();
+          writing = flush().catch((error: unknown) => {
+            failure = { error };
+          });
+        }
+      }
+    } catch (error) {
+      // A reading error: the batch being written finishes first (run() then flushes what was read).
+      await writing;
+      if (failure) writer.discard();
+      throw error;
     }
+    await settle();
     await flush();
   }
 

@@ -5,6 +5,7 @@ import { bulkInsert, executeShaped } from './bulk.js';
 import type { Db } from './database.js';
 import type { ContactTable } from './schema.js';
 import { consentColumn, consentValue } from './consent-column.js';
+import { copyRows, onPostgres } from './copy.js';
 
 export type ContactRow = Selectable<ContactTable>;
 
@@ -105,10 +106,89 @@ export async function insertContacts(db: Db, projectId: number, contacts: Omit<C
     c.updatedAt,
   ]);
   const rows = (await bulkInsert(db, 'contacts', CONTACT_COLUMNS, values, ['id', 'email', 'external_id'])) as Pick<ContactRow, 'id' | 'email' | 'external_id'>[];
+  return idsByKey(contacts, rows);
+}
+
+/**
+ * PostgreSQL's staging table for contact batches (see saveContacts): temporary,
+ * created once per connection (database.ts), emptied at every commit. `batch`
+ * tells one call's rows from another's in the same transaction.
+ */
+export const CONTACT_STAGE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS contact_stage (
+  batch BIGINT NOT NULL, ord BIGINT NOT NULL, id BIGINT, email TEXT, external_id TEXT, phone TEXT, fields TEXT NOT NULL,
+  status TEXT NOT NULL, has_tracking_consent BIGINT, dt_tracking_consent BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+) ON COMMIT DELETE ROWS`;
+
+const STAGE_COLUMNS = ['batch', 'ord', 'id', 'email', 'external_id', 'phone', 'fields', 'status', 'has_tracking_consent', 'dt_tracking_consent', 'created_at', 'updated_at'] as const;
+
+/** Below this many contacts a batch is written with plain statements: COPY's extra round trip does not pay. */
+const COPY_MIN_ROWS = 64;
+
+let stageBatch = 0;
+
+/**
+ * Saves a merge's contacts: first the updated ones (a contact whose email moved
+ * frees the old address for a contact created in the same batch), then the new
+ * ones, whose ids it returns in input order. `keysChanged` marks the updates
+ * that change an email or external id.
+ *
+ * On PostgreSQL a batch of some size goes through COPY into the staging table
+ * and two set-based statements (`UPDATE … FROM`, `INSERT … SELECT … RETURNING`)
+ * instead of thousands of bound parameters; SQLite keeps multi-row statements,
+ * where parameters cost little. Same rows, same order of ids either way.
+ */
+export async function saveContacts(
+  trx: Db,
+  projectId: number,
+  updated: readonly { contact: Contact; keysChanged: boolean }[],
+  created: readonly Omit<Contact, 'id' | 'projectId'>[],
+): Promise<number[]> {
+  if (!onPostgres(trx) || updated.length + created.length < COPY_MIN_ROWS) {
+    await updateContacts(trx, projectId, updated.filter((u) => u.keysChanged).map((u) => u.contact), { keysChanged: true });
+    await updateContacts(trx, projectId, updated.filter((u) => !u.keysChanged).map((u) => u.contact), { keysChanged: false });
+    const ids: number[] = [];
+    for (let i = 0; i < created.length; i += 500) ids.push(...(await insertContacts(trx, projectId, created.slice(i, i + 500))));
+    return ids;
+  }
+  stageBatch += 1;
+  const batch = stageBatch;
+  const row = (c: Omit<Contact, 'projectId'> | Omit<Contact, 'id' | 'projectId'>, ord: number, id: number | null) => [
+    batch,
+    ord,
+    id,
+    c.email,
+    c.externalId,
+    c.phone,
+    JSON.stringify(c.fields),
+    c.status,
+    consentColumn(c.hasTrackingConsent),
+    c.dtTrackingConsent,
+    c.createdAt,
+    c.updatedAt,
+  ];
+  const rows = [...updated.map((u, i) => row(u.contact, i, u.contact.id)), ...created.map((c, i) => row(c, updated.length + i, null))];
+  await copyRows(trx, 'contact_stage', STAGE_COLUMNS, rows);
+  if (updated.length > 0) {
+    // Setting an unchanged email or external id to itself changes no index entry on PostgreSQL (HOT keeps working),
+    // so one statement serves both kinds of update; the pair cannot collide, as only keysChanged rows move an address.
+    await sql`UPDATE contacts SET email = s.email, external_id = s.external_id, phone = s.phone, fields = s.fields, status = s.status,
+      has_tracking_consent = s.has_tracking_consent, dt_tracking_consent = s.dt_tracking_consent, updated_at = s.updated_at
+      FROM contact_stage s WHERE s.batch = ${batch} AND s.id IS NOT NULL AND contacts.project_id = ${projectId} AND contacts.id = s.id`.execute(trx);
+  }
+  if (created.length === 0) return [];
+  const inserted = await sql<Pick<ContactRow, 'id' | 'email' | 'external_id'>>`
+    INSERT INTO contacts (project_id, email, external_id, phone, fields, status, has_tracking_consent, dt_tracking_consent, created_at, updated_at)
+    SELECT ${projectId}, email, external_id, phone, fields, status, has_tracking_consent, dt_tracking_consent, created_at, updated_at
+    FROM contact_stage WHERE batch = ${batch} AND id IS NULL ORDER BY ord
+    RETURNING id, email, external_id`.execute(trx);
+  return idsByKey(created, inserted.rows);
+}
+
+/** The ids of inserted rows in the order of `contacts`, matched back by email or else external id. */
+function idsByKey(contacts: readonly Omit<Contact, 'id' | 'projectId'>[], rows: readonly Pick<ContactRow, 'id' | 'email' | 'external_id'>[]): number[] {
   const byKey = new Map(rows.map((r) => [r.email !== null ? `e:${r.email}` : `x:${r.external_id}`, Number(r.id)]));
   return contacts.map((c) => byKey.get(c.email !== null ? `e:${c.email}` : `x:${c.externalId}`) as number);
 }
-
 
 export async function updateContact(db: Db, contact: Contact): Promise<void> {
   await db

@@ -17,6 +17,9 @@ import {
   SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { CONTACT_STAGE_TABLE } from './contacts.js';
+import { CopyPayload } from './copy.js';
 import { type Dialect, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { ensurePrivateDir, ensurePrivateFile } from './private-files.js';
@@ -240,13 +243,28 @@ export function openStore(options: StoreOptions): Store {
   };
 }
 
+/** Streams a COPY … FROM STDIN statement's rows (see store/copy.ts) on this connection. */
+async function copyIn(client: pg.PoolClient, text: string, payload: CopyPayload): Promise<{ command: string; rowCount: number; rows: never[] }> {
+  const stream = client.query(copyFrom(text));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    stream.end(payload.text);
+  });
+  return { command: 'COPY', rowCount: stream.rowCount, rows: [] };
+}
+
 /**
  * Bulk INSERTs (hundreds of parameters) are sent as named prepared statements,
  * so each connection parses them once instead of on every batch. Only INSERT …
  * VALUES: its plan cannot go stale, whereas a SELECT or UPDATE prepared while a
- * table was empty would keep a sequential-scan generic plan. Everything else passes through.
+ * table was empty would keep a sequential-scan generic plan. A COPY whose
+ * parameter is a {@link CopyPayload} is streamed with pg-copy-streams. Each new
+ * connection creates the session's staging tables once (temporary, emptied at
+ * every commit). Everything else passes through.
  */
 function preparingPool(pool: pg.Pool): PostgresPool {
+  const staged = new WeakSet<pg.PoolClient>();
   const names = new Map<string, string>();
   const nameOf = (text: string): string => {
     let name = names.get(text);
@@ -260,10 +278,22 @@ function preparingPool(pool: pg.Pool): PostgresPool {
   return {
     async connect() {
       const client = await pool.connect();
-      const query = (text: unknown, parameters?: readonly unknown[]) =>
-        typeof text === 'string' && parameters !== undefined && parameters.length >= 100 && text.startsWith('insert into ')
+      if (!staged.has(client)) {
+        try {
+          await client.query(CONTACT_STAGE_TABLE);
+        } catch (error) {
+          client.release(true);
+          throw error;
+        }
+        staged.add(client);
+      }
+      const query = (text: unknown, parameters?: readonly unknown[]) => {
+        if (typeof text !== 'string' || parameters === undefined) return client.query(text as string, parameters as unknown[]);
+        if (parameters.length === 1 && parameters[0] instanceof CopyPayload) return copyIn(client, text, parameters[0]);
+        return parameters.length >= 100 && text.startsWith('insert into ')
           ? client.query({ name: nameOf(text), text, values: [...parameters] })
-          : client.query(text as string, parameters as unknown[]);
+          : client.query(text, parameters as unknown[]);
+      };
       return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
     },
     end: () => pool.end(),
