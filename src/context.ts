@@ -109,7 +109,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
   const transport = createTransport(config);
   const forms = new FormService(db, clock, config, projects);
   const formSubmissions = new FormSubmissionService(db, clock, config, projects, contacts, consent, transport);
-  const imports = new ImportService(db, clock, projects, contacts, store.dialect, join(config.dataDir, 'uploads'));
+  const imports = new ImportService(db, clock, projects, contacts, join(config.dataDir, 'uploads'));
   const messages = new MessageService(db, clock);
   const messageTests = new MessageTestService(db, clock, config, messages, transport);
   const handlers: ConstructorParameters<typeof JobRunner>[2] = {};

@@ -65,8 +65,11 @@ export class ConsentService {
     return { decision, applied: { ...change, contact, action: consentAction(change.value), wasTracked } };
   }
 
-  /** Writes history entries and reaches back into past events; the caller holds the ledger lock and has saved the contacts. */
-  async record(trx: Db, project: Project, changes: AppliedConsentChange[]): Promise<void> {
+  /**
+   * Writes history entries and reaches back into past events; the caller holds the ledger lock and has saved the contacts.
+   * `subjectHashes` may hold the subject hashes of some addresses already computed (by email), to spare their HMAC.
+   */
+  async record(trx: Db, project: Project, changes: AppliedConsentChange[], subjectHashes?: ReadonlyMap<string, string>): Promise<void> {
     const now = this.clock();
     const wordings: ShownWording[] = [];
     for (const c of changes) {
@@ -78,7 +81,7 @@ export class ConsentService {
     await storeWordings(trx, project.id, wordings);
     const entries: NewConsentEntry[] = changes.map((c) => ({
       contactId: c.contact.id,
-      subjectHash: subjectHash(project.ledgerSalt, c.contact.email),
+      subjectHash: (c.contact.email !== null ? subjectHashes?.get(c.contact.email) : undefined) ?? subjectHash(project.ledgerSalt, c.contact.email),
       action: c.action,
       date: c.date,
       recordedAt: now,

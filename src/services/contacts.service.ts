@@ -5,7 +5,7 @@ import { fieldsProblem, textProblem } from '../domain/safe-text.js';
 import { subjectHash } from '../domain/ledger.js';
 import { appendConsentEntries, lockLedger, type NewConsentEntry } from '../store/consent-history.js';
 import { liftSuppression, suppressedSubjects } from '../store/erased-subjects.js';
-import { findContactsByKeys, getContact, listContacts, saveContacts } from '../store/contacts.js';
+import { findContactsByKeys, getContact, listContacts, noteContactsCreated, saveContacts } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import { type StatusSplit, statusSplit } from '../store/dashboard-stats.js';
 import { pageOf } from '../store/paging.js';
@@ -199,7 +199,10 @@ export class ContactService {
           if (contact.externalId) byExternalId.set(contact.externalId, working);
         }
       }
-      const erased = await this.erasedAmong(trx, project, emails);
+      // Each address's subject hash (an HMAC) is computed once per batch: for the suppression list and the history entries.
+      const subjectHashes = new Map<string, string>();
+      for (const email of emails) subjectHashes.set(email, subjectHash(project.ledgerSalt, email) as string);
+      const erased = await this.erasedAmong(trx, project, subjectHashes);
       const comebacks = new Map<string, Working>();
       const consentChanges: AppliedConsentChange[] = [];
       const touched = new Set<Working>();
@@ -235,7 +238,7 @@ export class ContactService {
         w.contact.id = ids[i] as number;
       });
       await this.recordComebacks(trx, project, comebacks, now, options);
-      await this.consent.record(trx, project, consentChanges);
+      await this.consent.record(trx, project, consentChanges, subjectHashes);
       for (const r of results) {
         const w = resultWorking.get(r.index);
         if (w) r.contactId = String(w.contact.id);
@@ -243,19 +246,21 @@ export class ContactService {
       return consentChanges.map((c) => c.contact.id);
     });
     this.consent.invalidate(projectId, changed);
+    await noteContactsCreated(this.db, results.reduce((n, r) => n + (r.result === 'created' ? 1 : 0), 0));
     return results;
   }
 
   /** Whether an address was erased from the project and not brought back since. */
   async isErased(project: Project, email: string): Promise<boolean> {
-    return (await this.erasedAmong(this.db, project, new Set([normalizeEmail(email)]))).size > 0;
+    const normalized = normalizeEmail(email);
+    return (await this.erasedAmong(this.db, project, new Map([[normalized, subjectHash(project.ledgerSalt, normalized) as string]]))).size > 0;
   }
 
   /** The batch's addresses that are on the project's suppression list. */
-  private async erasedAmong(trx: Db, project: Project, emails: Set<string>): Promise<Set<string>> {
-    if (emails.size === 0) return new Set();
+  private async erasedAmong(trx: Db, project: Project, subjectHashes: ReadonlyMap<string, string>): Promise<Set<string>> {
+    if (subjectHashes.size === 0) return new Set();
     const hashOf = new Map<string, string>();
-    for (const email of emails) hashOf.set(subjectHash(project.ledgerSalt, email) as string, email);
+    for (const [email, hash] of subjectHashes) hashOf.set(hash, email);
     const found = await suppressedSubjects(trx, project.id, [...hashOf.keys()]);
     return new Set([...found].map((hash) => hashOf.get(hash) as string));
   }

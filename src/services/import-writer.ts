@@ -1,7 +1,7 @@
 import { parseConsentValue } from '../domain/consent.js';
 import { normalizeEmail } from '../domain/contact.js';
 import type { ImportRecord } from '../domain/import-mapping.js';
-import { analyzeContacts, findContactsByKeys } from '../store/contacts.js';
+import { findContactsByKeys } from '../store/contacts.js';
 import type { Db } from '../store/database.js';
 import { insertImportRejects, updateImport } from '../store/imports.js';
 import type { ContactService, MergeType } from './contacts.service.js';
@@ -30,19 +30,12 @@ export class ImportWriter {
   private rejects: ImportReject[] = [];
   /** Rows and rejects added since the last flush began: they count once a flush takes them. */
   private added = 0;
-  // PostgreSQL plans the contact lookups from table statistics that autovacuum
-  // refreshes only every minute or so; a bulk load outgrows them within seconds
-  // and the lookups turn into scans. Refresh them as the import grows (10k, 40k, 160k … rows).
-  private analyzeAt: number;
 
   constructor(
     private readonly db: Db,
     private readonly contacts: ContactService,
     private readonly target: { projectId: number; importId: number; type: MergeType; returning?: boolean },
-    dialect: 'sqlite' | 'postgres',
-  ) {
-    this.analyzeAt = dialect === 'postgres' ? 10_000 : Number.POSITIVE_INFINITY;
-  }
+  ) {}
 
   /** A row to merge; a consent value without a date is `undated`. */
   addRow(line: number, raw: string, record: ImportRecord, undated: boolean): void {
@@ -89,10 +82,6 @@ export class ImportWriter {
         rows.map((r) => r.record),
         { type, source: `import:${importId}`, details: rows.map((r) => `line ${r.line}`), returning: this.target.returning === true },
       );
-      if (counts.rows >= this.analyzeAt) {
-        this.analyzeAt *= 4;
-        await analyzeContacts(this.db);
-      }
       for (const result of results) {
         if (result.result !== 'rejected') counts[result.result] += 1;
         if (result.consent === 'applied') counts.consentApplied += 1;

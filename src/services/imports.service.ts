@@ -54,7 +54,6 @@ export class ImportService {
     private readonly clock: () => number,
     private readonly projects: ProjectService,
     private readonly contacts: ContactService,
-    private readonly dialect: 'sqlite' | 'postgres' = 'sqlite',
     /** Where `start` keeps an upload while its import runs (`<dataDir>/uploads`). */
     private readonly spoolDir: string = join(tmpdir(), 'trackguard-uploads'),
   ) {}
@@ -148,7 +147,7 @@ export class ImportService {
     const id = await insertImport(this.db, { ...row, mapping: JSON.stringify(mappingOut), ...zero, status: 'running', started_at: startedAt });
     options.onStart?.(id);
 
-    const writer = new ImportWriter(this.db, this.contacts, { projectId, importId: id, type, returning: options.returning === true }, this.dialect);
+    const writer = new ImportWriter(this.db, this.contacts, { projectId, importId: id, type, returning: options.returning === true });
     const flush = async () => {
       const bytes = csv.bytes;
       await writer.flush();

@@ -292,6 +292,28 @@ export async function analyzeContacts(db: Db): Promise<void> {
   await sql`ANALYZE contacts`.execute(db);
 }
 
+const created = new WeakMap<Db, { count: number; analyzeAt: number }>();
+
+/**
+ * Counts contacts created through `db` and refreshes PostgreSQL's statistics
+ * as they grow (after 10k, 40k, 160k … of them). PostgreSQL plans the merge
+ * lookups from statistics that autovacuum refreshes only every minute or so; a
+ * bulk load outgrows them within seconds and the lookups by email turn into
+ * scans of the whole project. SQLite's planner needs no statistics for them.
+ */
+export async function noteContactsCreated(db: Db, count: number): Promise<void> {
+  if (count === 0 || !onPostgres(db)) return;
+  let growth = created.get(db);
+  if (!growth) {
+    growth = { count: 0, analyzeAt: 10_000 };
+    created.set(db, growth);
+  }
+  growth.count += count;
+  if (growth.count < growth.analyzeAt) return;
+  growth.analyzeAt *= 4;
+  await analyzeContacts(db);
+}
+
 /** The values an injection rule may put in an identified click's URL: id, email and custom fields. */
 export async function injectableContactValues(db: Db, projectId: number, contactId: number): Promise<{ id: number; email: string | null; fields: Record<string, unknown> } | undefined> {
   const row = await db.selectFrom('contacts').select(['id', 'email', 'fields']).where('project_id', '=', projectId).where('id', '=', contactId).executeTakeFirst();
