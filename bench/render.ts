@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { prepareMessage } from '../src/domain/render.js';
 import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
+import { record } from './lib/summary.js';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 
@@ -47,6 +48,7 @@ async function one(label: DialectName): Promise<void> {
     }
     const done = await ctx.sendings.get(project.id, sending.id);
     const jobRate = done.delivered / ((performance.now() - start) / 1000);
+    record({ name: `render ${label} sending job`, size: `${RECIPIENTS.toLocaleString('en-US')} recipients, 20 KB`, figure: `${Math.round(jobRate).toLocaleString('en-US')} messages/s`, target: '≥ 5,000/s', pass: jobRate >= 5000 });
     console.log(`render ${label} sending job: ${Math.round(jobRate)} messages/s (${done.delivered} delivered, ${done.tracked} tracked, ${done.untracked} untracked, null transport)`);
   } finally {
     await ctx.close();

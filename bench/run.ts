@@ -1,7 +1,9 @@
 // `npm run bench -- <name...>` runs bench/<name>.ts; with no names, every bench in this folder.
+// It ends with one table of the figures the benches measured against their targets.
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { recordedCount, summaryTable } from './lib/summary.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
@@ -23,3 +25,5 @@ for (const name of names) {
   process.stdout.write(`# ${name}\n`);
   await module.run();
 }
+
+if (recordedCount() > 0) process.stdout.write(`\n# summary (${new Date().toISOString()})\n${summaryTable()}\n`);

@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { type AppContext, createContext } from '../src/context.js';
 import type { Criteria } from '../src/domain/criteria.js';
 import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
+import { record } from './lib/summary.js';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -110,6 +111,8 @@ async function bench(dialect: DialectName): Promise<void> {
         count = Number(row.n);
       }
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+      const first = times[0] as number;
+      record({ name: `segment ${dialect} ${label}`, size: `${CONTACTS.toLocaleString('en-US')} contacts, ${EVENTS.toLocaleString('en-US')} events`, figure: `${first.toFixed(0)} ms`, target: '< 1,000 ms', pass: first < 1000 });
       log(
         `segment ${dialect.padEnd(8)} ${label}: count ${count.toLocaleString('en-US')} in ${(times[0] as number).toFixed(0)} ms (best of 3: ${Math.min(...times).toFixed(0)} ms), peak RSS ${rss} MB`,
       );

@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import { signToken } from '../src/domain/token.js';
 import { openStore } from '../src/store/database.js';
 import { type DialectName, freshDatabase } from '../test/helpers/harness.js';
+import { record } from './lib/summary.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -145,10 +146,20 @@ export async function run(): Promise<void> {
   const bare = await benchBare();
   const sqlite = await benchServer('sqlite');
   console.log(`track sqlite: ratio to bare node:http = ${(sqlite.rps / bare).toFixed(2)}`);
+  recordTrack('sqlite', sqlite, bare, 35_000, 0.4);
   if (!process.env.TEST_DATABASE_URL) {
     console.log('track postgres: skipped (set TEST_DATABASE_URL)');
     return;
   }
   const postgres = await benchServer('postgres');
   console.log(`track postgres: ratio to bare node:http = ${(postgres.rps / bare).toFixed(2)}`);
+  recordTrack('postgres', postgres, bare, 20_000, 0.25);
+}
+
+/** The issue 14 targets: recorded hits/s, the ratio to the bare server in the same run, p99 < 20 ms. */
+function recordTrack(dialect: DialectName, result: { rps: number; p99: number }, bare: number, hits: number, ratio: number): void {
+  const size = `${CONNECTIONS} connections, ${DURATION} s`;
+  record({ name: `track ${dialect}`, size, figure: `${Math.round(result.rps).toLocaleString('en-US')} hits/s`, target: `≥ ${hits.toLocaleString('en-US')}/s`, pass: result.rps >= hits });
+  record({ name: `track ${dialect} ÷ bare`, size, figure: (result.rps / bare).toFixed(2), target: `≥ ${ratio}`, pass: result.rps / bare >= ratio });
+  record({ name: `track ${dialect} p99`, size, figure: `${result.p99} ms`, target: '< 20 ms', pass: result.p99 < 20 });
 }

@@ -33,7 +33,7 @@ import { SendingService } from './services/sendings.service.js';
 import { TrackingService } from './services/tracking.service.js';
 import { WebEventService } from './services/web-events.service.js';
 import { WEBHOOK_JOB, WebhookService } from './services/webhooks.service.js';
-import { createTransport } from './transport/transport.js';
+import { createTransport, type Transport } from './transport/transport.js';
 import { type Store, migrate, openStore } from './store/database.js';
 import type { NewEvent } from './store/event-batch.js';
 import { HitJournal } from './store/hit-journal.js';
@@ -69,6 +69,8 @@ export interface AppContext {
   messages: MessageService;
   messageTests: MessageTestService;
   sendings: SendingService;
+  /** Where sendings and message tests hand messages (the configured transport). */
+  transport: Transport;
   jobs: JobRunner;
   /** The direct group-commit writer (with its hit journal). */
   events: EventWriter;
@@ -194,6 +196,7 @@ export async function createContext(config: Config, clock: () => number = Date.n
     messages,
     messageTests,
     sendings,
+    transport,
     jobs,
     events,
     queue,

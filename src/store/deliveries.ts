@@ -15,14 +15,15 @@ export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'lost';
  */
 export async function insertDeliveries(trx: Db, projectId: number, sendingId: number, contactIds: number[], status: Exclude<DeliveryStatus, 'pending'>, at: number): Promise<void> {
   if (contactIds.length === 0) return;
-  // Literals, not parameters: PostgreSQL types a parameter in a SELECT list as text, not as the target column.
+  // Cast parameters: PostgreSQL types a bare parameter in a SELECT list as text, not as the target column. Not
+  // literals: a timestamp in the text made every statement new, to be parsed (and on SQLite prepared) again per window.
   await trx
     .insertInto('deliveries')
     .columns(['project_id', 'sending_id', 'contact_id', 'status', 'at'])
     .expression((eb) =>
       eb
         .selectFrom('contacts')
-        .select(['project_id', sql.lit(sendingId).as('sending_id'), 'id', sql.lit(status).as('status'), sql.lit(at).as('at')])
+        .select(['project_id', sql<number>`CAST(${sendingId} AS BIGINT)`.as('sending_id'), 'id', sql<string>`CAST(${status} AS TEXT)`.as('status'), sql<number>`CAST(${at} AS BIGINT)`.as('at')])
         .where('project_id', '=', projectId)
         .where('id', 'in', contactIds),
     )
