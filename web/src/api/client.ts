@@ -77,3 +77,12 @@ export async function rawRequest(method: string, url: string, body?: BodyInit, c
   if (!response.ok) throw await problemOf(response);
   return response;
 }
+
+/**
+ * TanStack Query's `retry` for live reads (previews, counts): a refusal (4xx, e.g. a bad merge tag) is shown at
+ * once, a server or network failure is tried twice more before it is shown.
+ */
+export function retryUnlessRefused(failures: number, error: unknown): boolean {
+  if (error instanceof ApiError && error.status < 500) return false;
+  return failures < 2;
+}

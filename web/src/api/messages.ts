@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from './client';
+import { api, retryUnlessRefused } from './client';
 import { data } from './data';
 import type { paths } from './schema';
 
@@ -58,7 +58,7 @@ export function usePreview(pid: string, draft: Draft | null) {
     queryFn: () => data(api.POST('/api/v1/projects/{pid}/messages/preview', { params: { path: { pid } }, body: draft! })),
     enabled: draft !== null,
     placeholderData: keepPreviousData,
-    retry: false,
+    retry: retryUnlessRefused,
   });
 }
 
@@ -68,7 +68,7 @@ export function useRecipientCount(pid: string, mid: string | undefined, target: 
     queryKey: ['projects', pid, 'messages', mid, 'recipients', target] as const,
     queryFn: () => data(api.POST('/api/v1/projects/{pid}/messages/{mid}/recipients', { params: { path: { pid, mid: mid! } }, body: { target: target! } })),
     enabled: mid !== undefined && target !== null,
-    retry: false,
+    retry: retryUnlessRefused,
   });
 }
 
