@@ -10,6 +10,7 @@ import { usePageTitle } from '../../ui/page-title';
 import { fieldError } from '../../ui/problem';
 import { ErrorMessage, Loading } from '../../ui/status';
 import { useDebounced } from '../../ui/use-debounced';
+import { CursorPager } from '../../ui/cursor-pager';
 import { useFormat } from '../../ui/use-format';
 import { CriteriaBuilder } from './criteria-builder';
 import { type CNode, fromCriteria, newGroup, toCriteria } from './criteria-model';
@@ -183,16 +184,7 @@ function Members({ pid, gid, version }: { pid: string; gid: string; version: str
           </table>
         </div>
       ) : null}
-      {cursors.length > 1 || page.data?.nextCursor ? (
-        <div className="actions">
-          <button type="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            {t('mk.previousPage')}
-          </button>
-          <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors((c) => [...c, page.data.nextCursor ?? undefined])}>
-            {t('mk.nextPage')}
-          </button>
-        </div>
-      ) : null}
+      <CursorPager cursors={cursors} setCursors={setCursors} next={page.data?.nextCursor} />
     </section>
   );
 }

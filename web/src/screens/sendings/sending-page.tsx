@@ -6,6 +6,7 @@ import { isRunning, type Report, useReport, useSending, useTrackedContacts } fro
 import { usePageTitle } from '../../ui/page-title';
 import { ErrorMessage, Loading } from '../../ui/status';
 import { downloadFile } from '../../ui/download';
+import { CursorPager } from '../../ui/cursor-pager';
 import { useFormat } from '../../ui/use-format';
 import { ResultCharts } from './result-charts';
 import '../../ui/marketing.css';
@@ -239,16 +240,7 @@ function TrackedContacts({ pid, sid, untracked }: { pid: string; sid: string; un
           </table>
         </div>
       ) : null}
-      {cursors.length > 1 || page.data?.nextCursor ? (
-        <div className="actions">
-          <button type="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            {t('mk.previousPage')}
-          </button>
-          <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors((c) => [...c, page.data.nextCursor ?? undefined])}>
-            {t('mk.nextPage')}
-          </button>
-        </div>
-      ) : null}
+      <CursorPager cursors={cursors} setCursors={setCursors} next={page.data?.nextCursor} />
     </section>
   );
 }
