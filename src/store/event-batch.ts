@@ -46,21 +46,18 @@ export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[])
     }
   }
   const queries: CompiledQuery[] = [...marks];
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    // PostgreSQL: one statement per table whatever the batch size (one round trip each, one prepared text).
+  // PostgreSQL: one statement per table whatever the batch size (one round trip each, one prepared text);
+  // SQLite (in-process, no round trips): a few fixed chunk sizes of multi-row inserts.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  if (postgres) {
     if (events.length > 0) queries.push(compileUnnestInsert(db, events));
-    for (const s of sendingCounters.values()) {
-      const values = [s.project_id, s.sending_id, s.opens, s.opens_machine, s.clicks, s.clicks_machine];
-      queries.push(compileShaped(db, 'upsert:sending_stats', () => sendingCounterUpsert(db, s), values));
-    }
-    if (linkCounters.size > 0) queries.push(compileLinkCountersUnnest(db, [...linkCounters.values()]));
-    return queries;
-  }
-  let offset = 0;
-  for (const size of CHUNKS) {
-    for (; events.length - offset >= size; offset += size) {
-      const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
-      queries.push(compileBulkInsert(db, 'events', EVENT_COLUMNS, rows));
+  } else {
+    let offset = 0;
+    for (const size of CHUNKS) {
+      for (; events.length - offset >= size; offset += size) {
+        const rows = events.slice(offset, offset + size).map((e) => EVENT_COLUMNS.map((c) => e[c] ?? null));
+        queries.push(compileBulkInsert(db, 'events', EVENT_COLUMNS, rows));
+      }
     }
   }
   // The counter upserts have one shape each: compiled once, then given fresh values (see compileShaped).
@@ -68,9 +65,13 @@ export function batchQueries(db: Db, events: NewEvent[], marks: CompiledQuery[])
     const values = [s.project_id, s.sending_id, s.opens, s.opens_machine, s.clicks, s.clicks_machine];
     queries.push(compileShaped(db, 'upsert:sending_stats', () => sendingCounterUpsert(db, s), values));
   }
-  for (const l of linkCounters.values()) {
-    const values = [l.project_id, l.sending_id, l.idx, l.clicks, l.clicks_machine];
-    queries.push(compileShaped(db, 'upsert:link_stats', () => linkCounterUpsert(db, l), values));
+  if (postgres) {
+    if (linkCounters.size > 0) queries.push(compileLinkCountersUnnest(db, [...linkCounters.values()]));
+  } else {
+    for (const l of linkCounters.values()) {
+      const values = [l.project_id, l.sending_id, l.idx, l.clicks, l.clicks_machine];
+      queries.push(compileShaped(db, 'upsert:link_stats', () => linkCounterUpsert(db, l), values));
+    }
   }
   return queries;
 }
